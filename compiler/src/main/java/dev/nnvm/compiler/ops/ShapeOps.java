@@ -1,0 +1,11 @@
+package dev.nnvm.compiler.ops;
+
+import dev.nnvm.compiler.ir.op.OpRegistry;
+
+/** Operator family: see {@link StandardOps}. */
+final class ShapeOps {
+  private ShapeOps() {}
+
+  static void register(OpRegistry r) {
+  }
+}
