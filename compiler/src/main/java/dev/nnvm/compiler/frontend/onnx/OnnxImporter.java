@@ -44,6 +44,12 @@ public final class OnnxImporter {
   /** The newest ONNX opset accepted (the newest in the conformance suite). */
   public static final int MAX_OPSET = 28;
 
+  /**
+   * The dim_param some exporters (PaddlePaddle) write for every unknown
+   * dimension. It names no symbol: two "?" dimensions need not be equal.
+   */
+  static final String ANONYMOUS_DIM = "?";
+
   private final OpRegistry registry;
 
   public OnnxImporter(OpRegistry registry) {
@@ -323,7 +329,7 @@ public final class OnnxImporter {
       for (Onnx.Shape.Dim d : tt.getShape().getDimList()) {
         if (d.hasDimValue() && d.getDimValue() >= 0) {
           dims.add(Dim.of(d.getDimValue()));
-        } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
+        } else if (d.hasDimParam() && !d.getDimParam().isEmpty() && !d.getDimParam().equals(ANONYMOUS_DIM)) {
           dims.add(Dim.symbol(d.getDimParam()));
         } else {
           dims.add(Dim.unknown());
