@@ -218,6 +218,20 @@ class OnnxImporterTest {
     assertEquals(TensorType.parse("f32[batch, ?, 3]"), g.inputs().get(0).type());
   }
 
+  @Test
+  void questionMarkDimensionsAreUnknownNotOneSymbol() {
+    Onnx.Shape shape = Onnx.Shape.newBuilder().addDim(Onnx.Shape.Dim.newBuilder().setDimValue(-1))
+        .addDim(Onnx.Shape.Dim.newBuilder().setDimParam("?")).addDim(Onnx.Shape.Dim.newBuilder().setDimParam("?"))
+        .build();
+    Onnx.ValueInfo x = Onnx.ValueInfo.newBuilder().setName("x").setType(Onnx.Type.newBuilder()
+        .setTensorType(Onnx.Type.TensorType.newBuilder().setElemType(1).setShape(shape))).build();
+    Graph g = read(model(17, graph().addInput(x).addNode(node("r", "Relu", List.of("x"), List.of("y")))
+        .addOutput(Onnx.ValueInfo.newBuilder().setName("y")).build()));
+    assertEquals(TensorType.parse("f32[?, ?, ?]"), g.inputs().get(0).type());
+    Tensor input = Tensor.zeros(DType.FLOAT32, new long[] {1, 2, 3});
+    assertEquals(input, ReferenceEvaluator.standard().run(g, Map.of("x", input)).get("y"));
+  }
+
   // ---- malformed input: always a ModelException, never an unchecked exception from inside
 
   @Test
