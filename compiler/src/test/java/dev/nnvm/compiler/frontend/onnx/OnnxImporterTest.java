@@ -153,6 +153,29 @@ class OnnxImporterTest {
   }
 
   @Test
+  void groupsUnsupportedNodesByOperator() {
+    Onnx.Graph.Builder g = graph().addInput(tensorInfo("v0", DType.FLOAT32, 2));
+    for (int i = 0; i < 5; i++) {
+      g.addNode(node("f" + i, "Frob", List.of("v" + i), List.of("v" + (i + 1))));
+    }
+    g.addNode(node("", "Zap", List.of("v5"), List.of("y")));
+    String msg = error(UnsupportedModelException.class, model(17, g.addOutput(tensorInfo("y", DType.FLOAT32, 2))
+        .build()));
+    assertTrue(msg.startsWith("model: 6 unsupported node(s): operator Frob is not supported (5 nodes: 'f0', 'f1', "
+        + "'f2' and 2 more); operator Zap is not supported (1 node: '<y>') ["), msg);
+  }
+
+  @Test
+  void listsRefusedAttributesWithTheNode() {
+    Onnx.Model m = model(17, graph().addInput(tensorInfo("x", DType.FLOAT32, 2))
+        .addNode(node("r", "Relu", List.of("x"), List.of("y"), intAttr("frobnication", 1)))
+        .addOutput(tensorInfo("y", DType.FLOAT32, 2)).build());
+    String msg = error(UnsupportedModelException.class, m);
+    assertTrue(msg.startsWith("model: 1 unsupported node(s): Relu 'r': attribute 'frobnication' is not supported"),
+        msg);
+  }
+
+  @Test
   void refusesANodeInADomainTheModelDoesNotImport() {
     Onnx.Model m = model(17, graph().addInput(tensorInfo("x", DType.FLOAT32, 2))
         .addNode(node("n", "Foo", List.of("x"), List.of("y")).toBuilder().setDomain("com.example"))
