@@ -2,6 +2,7 @@ package dev.nnvm.it;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.runtime.DType;
@@ -52,29 +53,30 @@ class MiniLmTest {
 
   /**
    * The quantized model quantizes every activation on the fly
-   * (DynamicQuantizeLinear, then MatMulInteger). A value that lands within
-   * rounding distance of a quantization step can round one step differently
-   * when the scale differs in its last bit, and that one-step difference
-   * (scale ~ range/255, about 0.02 to 0.05 here) is then carried through the
-   * following layers. So element-wise agreement is checked at a tolerance of a
-   * few quantization steps, and the use that matters, the mean-pooled
-   * sentence embedding, must point the same way as ONNX Runtime's (cosine
-   * similarity above 0.999).
+   * (DynamicQuantizeLinear, then MatMulInteger and a float rescale). ONNX
+   * Runtime's full optimization level fuses those into one kernel that
+   * rescales in a different order, so its activations differ in the last
+   * float bit, some land on the other side of a rounding step (one step is
+   * 1/255 of the activation range) and the outputs drift by up to ~0.15. With
+   * the basic level ONNX Runtime runs the operators as written and agrees
+   * with the reference evaluator to ~1e-6. The tolerance still leaves room
+   * for an activation that lands within float rounding of a step boundary
+   * (a one-step flip moves nearby outputs by ~1e-2), and the mean-pooled
+   * sentence embeddings, the model's actual use, must point the same way.
    */
   @Test
-  void quantizedMatchesOnnxRuntime() throws Exception {
+  void quantizedMatchesOnnxRuntimeUnfused() throws Exception {
     RandomTensors random = new RandomTensors();
     System.out.println("all-MiniLM-L6-v2-q (dynamically quantized), seed " + random.seed());
-    byte[] model = ModelCheck.resource("/all-minilm-l6-v2-q.onnx");
     Map<String, Tensor> inputs = inputs(random.random());
-    ModelCheck.Checked run = ModelCheck.againstOrt("all-MiniLM-L6-v2-q", model, inputs, 0.05, 0.1);
+    ModelCheck.Checked run = ModelCheck.againstOrt("all-MiniLM-L6-v2-q", ModelCheck.resource("/all-minilm-l6-v2-q.onnx"),
+        inputs, OptLevel.BASIC_OPT, 1e-2, 1e-2);
     Tensor mask = inputs.get("attention_mask");
     for (int b = 0; b < BATCH; b++) {
-      double[] e = meanPool(run.expected().get("last_hidden_state"), mask, b);
-      double[] a = meanPool(run.actual().get("last_hidden_state"), mask, b);
-      double cos = cosine(e, a);
-      System.out.printf("  sentence %d: cosine similarity of mean-pooled embeddings %.6f%n", b, cos);
-      assertTrue(cos > 0.999, "sentence " + b + ": cosine similarity " + cos);
+      double cos = cosine(meanPool(run.expected().get("last_hidden_state"), mask, b),
+          meanPool(run.actual().get("last_hidden_state"), mask, b));
+      System.out.printf("  sentence %d: cosine similarity of mean-pooled embeddings %.7f%n", b, cos);
+      assertTrue(cos > 0.9999, "sentence " + b + ": cosine similarity " + cos);
     }
     run.assertAllWithin();
   }

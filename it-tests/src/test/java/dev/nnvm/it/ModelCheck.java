@@ -3,12 +3,12 @@ package dev.nnvm.it;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
 import dev.nnvm.compiler.frontend.onnx.OnnxImporter;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.op.OpRegistry;
-import dev.nnvm.compiler.testing.OrtOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -50,20 +50,24 @@ final class ModelCheck {
     return new OnnxImporter(OpRegistry.standard()).read(model, folder, what);
   }
 
-  /** Reference evaluator against ONNX Runtime on the same inputs. */
+  /** Reference evaluator against ONNX Runtime (all graph optimizations) on the same inputs. */
   static Checked againstOrt(String what, byte[] model, Map<String, Tensor> inputs, double rtol, double atol)
       throws OrtException, IOException {
+    return againstOrt(what, model, inputs, OptLevel.ALL_OPT, rtol, atol);
+  }
+
+  /** Reference evaluator against ONNX Runtime at the given graph optimization level. */
+  static Checked againstOrt(String what, byte[] model, Map<String, Tensor> inputs, OptLevel level, double rtol,
+      double atol) throws OrtException, IOException {
     long t0 = System.nanoTime();
-    Map<String, Tensor> expected;
-    try (OrtOracle ort = new OrtOracle(model, 2)) {
-      expected = ort.run(inputs);
-    }
+    Map<String, Tensor> expected = OrtRunner.run(model, inputs, level);
     long t1 = System.nanoTime();
     Graph g = importModel(model, null, what);
     Map<String, Tensor> actual = ReferenceEvaluator.standard().run(g, inputs);
     long t2 = System.nanoTime();
     return compare(what, g, expected, actual, rtol, atol,
-        String.format("ONNX Runtime %.1f s, import + reference evaluator %.1f s", (t1 - t0) / 1e9, (t2 - t1) / 1e9));
+        String.format("ONNX Runtime (%s) %.1f s, import + reference evaluator %.1f s", level, (t1 - t0) / 1e9,
+            (t2 - t1) / 1e9));
   }
 
   /** Reference evaluator against stored expected outputs. */
