@@ -59,10 +59,12 @@ class MiniLmTest {
    * float bit, some land on the other side of a rounding step (one step is
    * 1/255 of the activation range) and the outputs drift by up to ~0.15. With
    * the basic level ONNX Runtime runs the operators as written and agrees
-   * with the reference evaluator to ~1e-6. The tolerance still leaves room
-   * for an activation that lands within float rounding of a step boundary
-   * (a one-step flip moves nearby outputs by ~1e-2), and the mean-pooled
-   * sentence embeddings, the model's actual use, must point the same way.
+   * with the reference evaluator to ~1e-6, except when an activation lands
+   * within float rounding of a step boundary: then one side rounds a step
+   * up, and nearby outputs move by ~2e-2 (seen: 9 of 12288 elements, max
+   * 0.02, embedding cosine 0.999999). So the element tolerance is a few such
+   * steps (5e-2), and the mean-pooled sentence embeddings, the model's actual
+   * use, must agree to a cosine similarity above 0.9999.
    */
   @Test
   void quantizedMatchesOnnxRuntimeUnfused() throws Exception {
@@ -70,7 +72,7 @@ class MiniLmTest {
     System.out.println("all-MiniLM-L6-v2-q (dynamically quantized), seed " + random.seed());
     Map<String, Tensor> inputs = inputs(random.random());
     ModelCheck.Checked run = ModelCheck.againstOrt("all-MiniLM-L6-v2-q", ModelCheck.resource("/all-minilm-l6-v2-q.onnx"),
-        inputs, OptLevel.BASIC_OPT, 1e-2, 1e-2);
+        inputs, OptLevel.BASIC_OPT, 5e-2, 5e-2);
     Tensor mask = inputs.get("attention_mask");
     for (int b = 0; b < BATCH; b++) {
       double cos = cosine(meanPool(run.expected().get("last_hidden_state"), mask, b),
