@@ -373,15 +373,19 @@ final class ResizeOps {
         }
         case "pytorch_half_pixel":
           return outLen > 1 ? (x + 0.5) / scale - 0.5 : 0;
-        case "align_corners":
-          return outLen == 1 ? 0 : x * (inLen - 1) / (double) (outLen - 1);
+        case "align_corners": {
+          double width = scale * inLen;
+          return width == 1 ? 0 : x * (inLen - 1) / (width - 1);
+        }
         case "asymmetric":
           return x / scale;
         case "tf_half_pixel_for_nn":
           return (x + 0.5) / scale;
-        case "tf_crop_and_resize":
-          return outLen > 1 ? roiStart * (inLen - 1) + x * (roiEnd - roiStart) * (inLen - 1) / (outLen - 1)
+        case "tf_crop_and_resize": {
+          double width = scale * inLen;
+          return width > 1 ? roiStart * (inLen - 1) + x * (roiEnd - roiStart) * (inLen - 1) / (width - 1)
               : 0.5 * (roiStart + roiEnd) * (inLen - 1);
+        }
         default:
           return (x + 0.5) / scale - 0.5;
       }
