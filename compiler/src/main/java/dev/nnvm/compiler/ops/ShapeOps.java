@@ -306,10 +306,22 @@ final class ShapeOps {
       out.set(inferAt, inferredDim(ctx, in, copied, out, inferAt, spec));
     }
     if (in != null && inferAt < 0) {
-      Dim pin = SymbolicShapes.product(in);
-      Dim pout = SymbolicShapes.product(out);
+      List<Dim> restIn = new ArrayList<>();
+      List<Dim> restOut = new ArrayList<>();
+      for (int i = 0; i < in.size(); i++) {
+        if (!copied[i]) {
+          restIn.add(in.get(i));
+        }
+      }
+      for (int i = 0; i < out.size(); i++) {
+        if (i >= copied.length || !copied[i]) {
+          restOut.add(out.get(i));
+        }
+      }
+      Dim pin = SymbolicShapes.product(restIn);
+      Dim pout = SymbolicShapes.product(restOut);
       if (pin.isStatic() && pout.isStatic() && pin.value() != pout.value()) {
-        throw ctx.error("cannot reshape %s (%d elements) to %s", x.shape(), pin.value(), Arrays.toString(spec));
+        throw ctx.error("cannot reshape %s to %s: element counts differ", x.shape(), Arrays.toString(spec));
       }
     }
     return List.of(SymbolicShapes.type(x.dtype(), out));
