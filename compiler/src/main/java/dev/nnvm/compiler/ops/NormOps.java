@@ -146,6 +146,9 @@ final class NormOps {
       throw new UnsupportedModelException(ctx.node().describe()
           + ": training-mode BatchNormalization before opset 14 (saved mean/variance outputs) is not supported");
     }
+    if (ctx.outputCount() != 3) {
+      throw ctx.error("training mode has 3 outputs (Y, running_mean, running_var), the node has %d", ctx.outputCount());
+    }
     List<TensorType> out = new ArrayList<>();
     out.add(ctx.inputType(0));
     for (int i = 1; i < ctx.outputCount(); i++) {
