@@ -32,6 +32,9 @@ class NormOpsTest {
     batchNorm(9, DType.FLOAT32, 2, 3, 7).check();
     batchNorm(7, DType.FLOAT32, 2, 3, 4, 4).check();
     batchNorm(14, DType.FLOAT32, 4, 3).check();
+    OpTester.op("BatchNormalization").opset(7).attr("spatial", 0L).input("x", DType.FLOAT32, 2, 3, 2, 2)
+        .input("scale", DType.FLOAT32, 3, 2, 2).input("b", DType.FLOAT32, 3, 2, 2).input("mean", DType.FLOAT32, 3, 2, 2)
+        .input("var", positive(DType.FLOAT32, 3, 2, 2)).check();
     batchNorm(15, DType.FLOAT64, 2, 3, 4, 5).check();
     batchNorm(15, DType.FLOAT16, 2, 3, 4, 5).tolerance(1e-2, 1e-2).check();
   }
