@@ -5,13 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nnvm.compiler.analysis.TypeInference;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.ir.Attribute;
+import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.ModelException;
+import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.testing.OpTester;
 import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.runtime.DType;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +50,23 @@ class NnOpsTest {
     Map<String, Tensor> out = ReferenceEvaluator.standard().run(
         OpTester.op("MatMul").input("a", a).input("b", b).graph(), Map.of("a", a, "b", b));
     assertArrayEquals(new long[] {-3L + 8L}, out.get("out").longs());
+  }
+
+  private static String inferred(String op, String a, String b, Map<String, Attribute> attrs) {
+    Graph g = Graph.builder("g").opset("", 17)
+        .input("a", TensorType.parse(a)).input("b", TensorType.parse(b))
+        .node(new Node("n", op, "", List.of("a", "b"), List.of("y"), attrs))
+        .output("y", TensorType.unknownShape(DType.FLOAT32))
+        .build();
+    return TypeInference.infer(g).valueTypes().get("y").toString();
+  }
+
+  @Test
+  void symbolicDimensionsSurvive() {
+    assertEquals("f32[N, seq, 32]", inferred("MatMul", "f32[N, seq, 64]", "f32[64, 32]", Map.of()));
+    assertEquals("f32[N, 4, seq, seq]", inferred("MatMul", "f32[N, 4, seq, 8]", "f32[N, 4, 8, seq]", Map.of()));
+    assertEquals("f32[N]", inferred("MatMul", "f32[N, 8]", "f32[8]", Map.of()));
+    assertEquals("f32[N, 10]", inferred("Gemm", "f32[N, 8]", "f32[10, 8]", Map.of("transB", Attribute.ofInt(1))));
   }
 
   @Test
