@@ -104,6 +104,18 @@ class NnOpsTest {
     OpTester.op("Gemm").input("a", DType.FLOAT16, 3, 4).input("b", DType.FLOAT16, 4, 5).tolerance(1e-2, 1e-2).check();
   }
 
+  /** ORT has no integer Gemm kernel: exact math on a small case. */
+  @Test
+  void gemmIntegersAreExact() {
+    Tensor a = Tensor.ofLongs(DType.INT32, new long[] {2, 2}, 1, 2, 3, 4);
+    Tensor b = Tensor.ofLongs(DType.INT32, new long[] {2, 2}, 5, 6, 7, 8);
+    Tensor c = Tensor.ofLongs(DType.INT32, new long[] {2}, 1, -1);
+    OpTester t = OpTester.op("Gemm").input("a", a).input("b", b).input("c", c).attr("transB", 1L)
+        .attr("alpha", 2f).attr("beta", 3f);
+    Map<String, Tensor> out = ReferenceEvaluator.standard().run(t.graph(), Map.of("a", a, "b", b, "c", c));
+    assertArrayEquals(new long[] {2 * 17 + 3, 2 * 23 - 3, 2 * 39 + 3, 2 * 53 - 3}, out.get("out").longs());
+  }
+
   @Test
   void gemmErrorsNameTheNode() {
     ModelException e = assertThrows(ModelException.class,
