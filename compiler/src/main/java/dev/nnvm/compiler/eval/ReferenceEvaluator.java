@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.eval;
 
+import dev.nnvm.compiler.analysis.OuterReads;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.ModelException;
 import dev.nnvm.compiler.ir.Node;
@@ -217,7 +218,7 @@ public final class ReferenceEvaluator {
       }
       // A sub-graph may read any enclosing value: keep everything alive across it.
       for (Graph g : nodes.get(k).subgraphs()) {
-        for (String v : freeValues(g)) {
+        for (String v : OuterReads.of(g)) {
           last.put(v, k);
         }
       }
@@ -226,33 +227,5 @@ public final class ReferenceEvaluator {
       last.remove(o.name());
     }
     return last;
-  }
-
-  /** Names a sub-graph reads that it does not define itself (from enclosing scopes). */
-  static List<String> freeValues(Graph g) {
-    java.util.Set<String> defined = new java.util.HashSet<>(g.constants().keySet());
-    g.inputs().forEach(v -> defined.add(v.name()));
-    List<String> free = new ArrayList<>();
-    for (Node n : g.nodes()) {
-      for (String in : n.inputs()) {
-        if (!in.isEmpty() && !defined.contains(in)) {
-          free.add(in);
-        }
-      }
-      for (Graph sub : n.subgraphs()) {
-        for (String v : freeValues(sub)) {
-          if (!defined.contains(v)) {
-            free.add(v);
-          }
-        }
-      }
-      defined.addAll(n.outputs());
-    }
-    for (ValueInfo o : g.outputs()) {
-      if (!defined.contains(o.name())) {
-        free.add(o.name());
-      }
-    }
-    return free;
   }
 }

@@ -38,6 +38,7 @@ public final class OpDef {
   private final TypeRule typeRule;
   private final Kernel kernel;
   private final String doc;
+  private final boolean deterministic;
 
   private OpDef(Builder b) {
     this.domain = b.domain;
@@ -51,6 +52,7 @@ public final class OpDef {
     this.typeRule = Objects.requireNonNull(b.typeRule, () -> "type rule of " + b.name);
     this.kernel = Objects.requireNonNull(b.kernel, () -> "kernel of " + b.name);
     this.doc = b.doc;
+    this.deterministic = b.deterministic;
   }
 
   /** Starts a definition in the ONNX domain. */
@@ -110,6 +112,14 @@ public final class OpDef {
     return doc;
   }
 
+  /**
+   * False for operators whose result is not a function of their inputs
+   * (random generators): they are never folded or merged.
+   */
+  public boolean isDeterministic() {
+    return deterministic;
+  }
+
   @Override
   public String toString() {
     return qualifiedName();
@@ -128,6 +138,7 @@ public final class OpDef {
     private TypeRule typeRule;
     private Kernel kernel;
     private String doc = "";
+    private boolean deterministic = true;
 
     private Builder(String domain, String name) {
       this.domain = Objects.requireNonNull(domain);
@@ -179,6 +190,12 @@ public final class OpDef {
 
     public Builder eval(Kernel k) {
       this.kernel = k;
+      return this;
+    }
+
+    /** Marks a random generator: not folded into constants, not merged by CSE. */
+    public Builder nondeterministic() {
+      this.deterministic = false;
       return this;
     }
 
