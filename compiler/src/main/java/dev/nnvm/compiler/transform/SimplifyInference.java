@@ -47,6 +47,12 @@ public final class SimplifyInference implements Pass {
     return Set.of(TYPES);
   }
 
+  /** The rewritten graph is re-typed before it is returned. */
+  @Override
+  public boolean preservesProperties() {
+    return true;
+  }
+
   @Override
   public Graph apply(Graph graph, PassContext ctx) {
     Set<String> outputs = new HashSet<>();
@@ -102,7 +108,8 @@ public final class SimplifyInference implements Pass {
     List<Node> renamed = ValueRenaming.renameUses(out, renames);
     Map<String, TensorType> types = new LinkedHashMap<>(graph.valueTypes());
     types.keySet().removeAll(renames.keySet());
-    return graph.toBuilder().nodes(renamed).constants(constants).valueTypes(types).build();
+    Graph rewritten = graph.toBuilder().nodes(renamed).constants(constants).valueTypes(types).build();
+    return new dev.nnvm.compiler.analysis.TypeInference(ctx.registry()).apply(rewritten);
   }
 
   private static boolean isInferenceDropout(Node n, Graph g, Map<String, List<Node>> consumers, Set<String> outputs) {

@@ -2,7 +2,13 @@ package dev.nnvm.compiler.transform;
 
 import java.util.List;
 
-/** The default optimization pipeline, in order. */
+/**
+ * The default optimization pipeline, in order. Level 0 only infers types;
+ * level 1 adds inference simplification, constant and shape folding, CSE,
+ * DCE, algebraic clean-ups and operator fusion; level 2 (the default) adds
+ * the pattern fusions engines use for transformers; level 3 adds scale
+ * folding into convolution and matrix weights.
+ */
 public final class StandardPasses {
   private StandardPasses() {}
 
@@ -11,8 +17,21 @@ public final class StandardPasses {
         InferTypes.INSTANCE,
         SimplifyInference.INSTANCE,
         FoldConstants.INSTANCE,
+        FoldShapeComputations.INSTANCE,
+        FoldConstants.INSTANCE,
         EliminateCommonSubexpressions.INSTANCE,
         EliminateDeadCode.INSTANCE,
-        InferTypes.INSTANCE);
+        CancelTransposes.INSTANCE,
+        CollapseReshapes.INSTANCE,
+        RemoveRedundantCasts.INSTANCE,
+        SimplifyInference.INSTANCE,
+        FoldScaleAxis.INSTANCE,
+        FuseLayerNorm.INSTANCE,
+        FuseGelu.INSTANCE,
+        FuseAttention.INSTANCE,
+        FuseMatMulBias.INSTANCE,
+        FoldConstants.INSTANCE,
+        EliminateDeadCode.INSTANCE,
+        FuseOperators.INSTANCE);
   }
 }
