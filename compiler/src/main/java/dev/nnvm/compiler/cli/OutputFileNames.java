@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns model output names into safe, distinct file names: characters other
+ * Turns tensor names (model outputs, saved inputs) into safe, distinct file names: characters other
  * than letters, digits, {@code .}, {@code _} and {@code -} become {@code _},
  * names that would be hidden or special ({@code .}, {@code ..}, a leading dot)
  * get a leading {@code _}, long names are cut, and names that collide after
@@ -21,7 +21,7 @@ final class OutputFileNames {
 
   private OutputFileNames() {}
 
-  /** The file name of each output, in the order given. */
+  /** The file name of each tensor name, in the order given. */
   static Map<String, String> assign(List<String> outputNames) {
     Map<String, String> out = new LinkedHashMap<>();
     Set<String> taken = new HashSet<>();

@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
  * {@code nnvmc run}: evaluates an ONNX model on inputs read from TensorProto
  * files (or made up with {@code --random-inputs}), prints one summary line
  * per output and the evaluation time, and optionally writes each output as
- * {@code DIR/<output name>.pb}.
+ * {@code DIR/<output name>.pb} (and the inputs, with {@code --save-inputs}).
  */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "Evaluate an ONNX model and summarize (and optionally save) its outputs.",
@@ -56,6 +56,10 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--output-dir", paramLabel = "DIR",
       description = "Write each output to DIR/<output name>.pb (created when missing).")
   private Path outputDir;
+
+  @Option(names = "--save-inputs", paramLabel = "DIR",
+      description = "Also write every input (given or random) to DIR/<input name>.pb, to rerun or time the same case.")
+  private Path saveInputsDir;
 
   @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = REFERENCE_ENGINE,
       description = "Which engine evaluates the model; only '" + REFERENCE_ENGINE + "' (the plain Java"
@@ -96,29 +100,37 @@ final class RunCommand implements Callable<Integer> {
     } else {
       requireAllInputs(graph, inputs);
     }
+    if (saveInputsDir != null) {
+      writeAll(inputs, saveInputsDir);
+    }
 
     ReferenceEvaluator evaluator = ReferenceEvaluator.standard();
     long t1 = System.nanoTime();
     Map<String, Tensor> outputs = evaluator.run(graph, inputs);
     long evalNanos = System.nanoTime() - t1;
 
-    Map<String, String> files = OutputFileNames.assign(new ArrayList<>(outputs.keySet()));
-    if (outputDir != null) {
-      Files.createDirectories(outputDir);
-    }
+    Map<String, Path> written = outputDir == null ? Map.of() : writeAll(outputs, outputDir);
     for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
-      String line = "output " + e.getKey() + ": " + TensorSummary.of(e.getValue());
-      if (outputDir != null) {
-        Path file = outputDir.resolve(files.get(e.getKey()));
-        OnnxTensors.write(e.getValue(), e.getKey(), file);
-        line += " -> " + file;
-      }
-      out.println(line);
+      Path file = written.get(e.getKey());
+      out.println("output " + e.getKey() + ": " + TensorSummary.of(e.getValue()) + (file == null ? "" : " -> " + file));
     }
     out.printf(Locale.ROOT, "evaluated %s with the %s engine in %s ms (model loaded in %s ms)%n",
         model.getFileName(), engine, millis(evalNanos), millis(loadNanos));
     out.flush();
     return 0;
+  }
+
+  /** Writes each tensor to {@code dir} under a safe file name, keeping its real name inside the file. */
+  private static Map<String, Path> writeAll(Map<String, Tensor> tensors, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, String> names = OutputFileNames.assign(new ArrayList<>(tensors.keySet()));
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      Path file = dir.resolve(names.get(e.getKey()));
+      OnnxTensors.write(e.getValue(), e.getKey(), file);
+      files.put(e.getKey(), file);
+    }
+    return files;
   }
 
   private void checkOptions() {

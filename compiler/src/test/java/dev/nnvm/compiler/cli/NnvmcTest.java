@@ -149,6 +149,16 @@ class NnvmcTest {
     assertArrayEquals(Files.readAllBytes(a.resolve("out_relu.pb")), Files.readAllBytes(b.resolve("out_relu.pb")));
     assertArrayEquals(Files.readAllBytes(a.resolve("ids_2x.pb")), Files.readAllBytes(b.resolve("ids_2x.pb")));
 
+    Path saved = dir.resolve("saved");
+    assertEquals(0, nnvmc(runArgs("--random-inputs", "--dim", "batch=4", "--int-range", "3:5", "--seed", "7",
+        "--save-inputs", saved.toString())).exitCode);
+    Tensor ids = OnnxTensors.read(saved.resolve("ids.pb"));
+    assertEquals("ids", OnnxTensors.readName(saved.resolve("ids.pb")));
+    for (int i = 0; i < ids.size(); i++) {
+      assertEquals(2 * ids.longs()[i], doubled.longs()[i], "the saved inputs are the ones evaluated");
+    }
+    assertArrayEquals(new long[] {4, 3}, OnnxTensors.read(saved.resolve("x.pb")).shape());
+
     Path c = dir.resolve("c");
     assertEquals(0, nnvmc(runArgs("--random-inputs", "--dim", "batch=4", "--seed", "8",
         "--output-dir", c.toString())).exitCode);
