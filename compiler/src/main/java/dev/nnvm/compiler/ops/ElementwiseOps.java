@@ -1,8 +1,8 @@
 package dev.nnvm.compiler.ops;
 
-import dev.nnvm.compiler.ir.Tensor;
-import dev.nnvm.compiler.ir.op.EvalContext;
+import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.op.FusionPattern;
+import dev.nnvm.compiler.ir.op.OpContext;
 import dev.nnvm.compiler.ir.op.OpDef;
 import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.runtime.DType;
@@ -10,54 +10,87 @@ import java.util.List;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 
-/** Elementwise and broadcasting arithmetic, math functions and activations. */
+/**
+ * The elementwise operator family: unary math ({@link MathOps}), activations
+ * ({@link ActivationOps}), broadcasting arithmetic ({@link ArithmeticOps}),
+ * comparisons and logic ({@link ComparisonOps}), and conversions and
+ * selection ({@link ConversionOps}). This class registers them all and holds
+ * the builders they share.
+ */
 final class ElementwiseOps {
   private ElementwiseOps() {}
 
   static void register(OpRegistry r) {
-    binary(r, "Add", (a, b) -> a + b);
-    unary(r, "Relu", x -> x > 0 ? x : 0 * x);
+    MathOps.register(r);
+    ActivationOps.register(r);
+    ArithmeticOps.register(r);
+    ComparisonOps.register(r);
+    ConversionOps.register(r);
   }
 
-  private static void binary(OpRegistry r, String name, DoubleBinaryOperator f) {
-    OpDef.builder(name)
-        .pattern(FusionPattern.BROADCAST)
-        .inputs(2)
-        .infer(ctx -> {
-          TypeRules.requireSameType(ctx, 0, 1);
-          return TypeRules.BROADCAST.infer(ctx);
-        })
-        .eval(ctx -> List.of(binaryEval(ctx, f)))
-        .register(r);
+  /** Makes the floating function of a unary operator from its node's attributes. */
+  @FunctionalInterface
+  interface UnaryFactory {
+    DoubleUnaryOperator make(OpContext ctx);
   }
 
-  static Tensor binaryEval(EvalContext ctx, DoubleBinaryOperator f) {
-    Tensor a = ctx.input(0);
-    Tensor b = ctx.input(1);
-    long[] shape = Broadcasting.shape(a.shape(), b.shape());
-    int[] ia = Broadcasting.indexMap(a.shape(), shape);
-    int[] ib = Broadcasting.indexMap(b.shape(), shape);
-    DType t = a.dtype();
-    Object out = Tensor.newStorage(t, ia.length);
-    for (int i = 0; i < ia.length; i++) {
-      Tensor.setFromDouble(t, out, i, f.applyAsDouble(a.getDouble(ia[i]), b.getDouble(ib[i])));
-    }
-    return Tensor.of(t, shape, out);
+  /** Makes the floating function of a binary operator from its node's attributes. */
+  @FunctionalInterface
+  interface BinaryFactory {
+    DoubleBinaryOperator make(OpContext ctx);
   }
 
-  private static void unary(OpRegistry r, String name, DoubleUnaryOperator f) {
-    OpDef.builder(name)
+  /**
+   * A unary ELEMWISE operator on the given element types: {@code f} for
+   * floating types, {@code g} for integer types (null: integers go through
+   * {@code f} with cast-style conversion of the result).
+   */
+  static OpDef.Builder unaryWithAttrs(String name, DType[] types, UnaryFactory f, ElementwiseKernels.IntUnary g) {
+    return OpDef.builder(name)
         .pattern(FusionPattern.ELEMWISE)
         .inputs(1)
-        .infer(TypeRules.SAME_AS_INPUT_0)
-        .eval(ctx -> {
-          Tensor x = ctx.input(0);
-          Object out = Tensor.newStorage(x.dtype(), x.size());
-          for (int i = 0; i < x.size(); i++) {
-            Tensor.setFromDouble(x.dtype(), out, i, f.applyAsDouble(x.getDouble(i)));
-          }
-          return List.of(Tensor.of(x.dtype(), x.shape(), out));
+        .infer(ctx -> {
+          TypeRules.requireType(ctx, 0, types);
+          return List.of(ctx.inputType(0));
         })
-        .register(r);
+        .eval(ctx -> List.of(ElementwiseKernels.unary(ctx, ctx.input(0), f.make(ctx), g)));
+  }
+
+  /** A unary operator with a floating function that needs no attributes. */
+  static OpDef.Builder unary(String name, DType[] types, DoubleUnaryOperator f, ElementwiseKernels.IntUnary g) {
+    return unaryWithAttrs(name, types, ctx -> f, g);
+  }
+
+  /**
+   * A binary BROADCAST operator whose inputs share one element type from
+   * {@code types}; the result has that type.
+   */
+  static OpDef.Builder binary(String name, DType[] types, BinaryFactory f, ElementwiseKernels.IntBinary g) {
+    return OpDef.builder(name)
+        .pattern(FusionPattern.BROADCAST)
+        .inputs(2)
+        .infer(sameTypeBroadcast(types))
+        .eval(ctx -> List.of(ElementwiseKernels.binary(ctx, ctx.input(0), ctx.input(1), f.make(ctx), g)));
+  }
+
+  /**
+   * The type rule of broadcasting operators whose inputs all share one element
+   * type from {@code types}: that type, with the broadcast shape.
+   */
+  static OpDef.TypeRule sameTypeBroadcast(DType[] types) {
+    return ctx -> {
+      DType t = TypeRules.requireType(ctx, 0, types);
+      for (int i = 1; i < ctx.inputCount(); i++) {
+        if (ctx.hasInput(i)) {
+          TypeRules.requireSameType(ctx, 0, i);
+        }
+      }
+      return List.of(TypeRules.broadcast(ctx, t));
+    };
+  }
+
+  /** The type of a unary operator whose output is bool with the input's shape. */
+  static TensorType boolLike(TensorType t) {
+    return t.withDType(DType.BOOL);
   }
 }
