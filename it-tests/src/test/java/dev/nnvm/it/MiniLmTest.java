@@ -71,8 +71,9 @@ class MiniLmTest {
     RandomTensors random = new RandomTensors();
     System.out.println("all-MiniLM-L6-v2-q (dynamically quantized), seed " + random.seed());
     Map<String, Tensor> inputs = inputs(random.random());
-    ModelCheck.Checked run = ModelCheck.againstOrt("all-MiniLM-L6-v2-q", ModelCheck.resource("/all-minilm-l6-v2-q.onnx"),
-        inputs, OptLevel.BASIC_OPT, 5e-2, 5e-2);
+    byte[] model = ModelCheck.resource("/all-minilm-l6-v2-q.onnx");
+    ModelCheck.Checked run = ModelCheck.againstOrt("all-MiniLM-L6-v2-q", model, inputs, OptLevel.BASIC_OPT, 5e-2,
+        5e-2);
     Tensor mask = inputs.get("attention_mask");
     for (int b = 0; b < BATCH; b++) {
       double cos = cosine(meanPool(run.expected().get("last_hidden_state"), mask, b),
