@@ -14,10 +14,11 @@ import java.util.TreeSet;
  * Names the operator a conformance case is about, for the per-operator table.
  *
  * <p>How it works: case names spell the operator in snake case
- * ({@code test_reduce_sum_keepdims}, {@code test_convtranspose_1d}). The name,
- * flattened to lower case without underscores, is matched against the
- * operator types of the case's own model, preferring the longest common
- * prefix; a model with one operator type is about that operator. Expanded
+ * ({@code test_reduce_sum_keepdims}, {@code test_convtranspose_1d},
+ * {@code test_operator_addconstant}). The name, without {@code test_} and
+ * {@code operator_} and flattened to lower case without underscores, is
+ * matched against the operator types of the case's own model, preferring the
+ * longest common prefix; a model with one operator type is about that operator. Expanded
  * cases ({@code *_expanded}) replace the operator by its function body, so
  * they take the operator of their non-expanded sibling case (or, without one,
  * of the longest operator type seen in the suite that starts the name) and are
@@ -107,7 +108,7 @@ final class OperatorAttribution {
   }
 
   private static String flatten(String caseName) {
-    return caseName.replaceFirst("^test_", "").replace("_", "").toLowerCase(Locale.ROOT);
+    return caseName.replaceFirst("^test_(operator_)?", "").replace("_", "").toLowerCase(Locale.ROOT);
   }
 
   private static String firstWord(String caseName) {
