@@ -104,6 +104,9 @@ public final class OnnxImporter {
       functions.add(Node.normalizeDomain(f.getDomain()) + "::" + f.getName());
     }
     Graph g = new Converter(baseDir, opsets, functions).graph(model.getGraph(), true);
+    if (onnxOpset != null && onnxOpset < LegacyOpsetUpgrade.OPSET) {
+      g = LegacyOpsetUpgrade.apply(g);
+    }
     checkOperators(g, what);
     return g;
   }
