@@ -13,5 +13,6 @@ public final class StandardOps {
     ShapeOps.register(r);
     QuantOps.register(r);
     ControlFlowOps.register(r);
+    RandomOps.register(r);
   }
 }
