@@ -308,8 +308,7 @@ final class QuantOps {
     }
     float scale = max == min ? 1f : (max - min) / 255f;
     float initialZeroPoint = 0f - min / scale;
-    // ONNX Runtime rounds the zero point half away from zero (std::round) after clamping to [0, 255].
-    long zp = Math.round(Math.max(0f, Math.min(255f, initialZeroPoint)));
+    long zp = (long) Math.rint(Math.max(0f, Math.min(255f, initialZeroPoint)));
     long[] out = new long[v.length];
     for (int i = 0; i < v.length; i++) {
       out[i] = saturate(DType.UINT8, Math.rint(v[i] / scale) + zp);

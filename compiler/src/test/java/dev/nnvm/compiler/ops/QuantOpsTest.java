@@ -97,6 +97,10 @@ class QuantOpsTest {
         .input("x", random.uniform(DType.FLOAT32, -6, -1, 9)).check();
     OpTester.op("DynamicQuantizeLinear").opset(11).outputs("y", "s", "zp")
         .input("x", Tensor.zeros(DType.FLOAT32, new long[] {3})).check();
+    for (float hi : new float[] {1f, 3f, 0.7f}) {
+      OpTester.op("DynamicQuantizeLinear").opset(11).outputs("y", "s", "zp")
+          .input("x", Tensor.ofFloats(new long[] {4}, -hi, hi, hi / 2, -hi / 4)).check();
+    }
   }
 
   @Test
