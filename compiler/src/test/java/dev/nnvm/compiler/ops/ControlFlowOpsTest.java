@@ -1,6 +1,7 @@
 package dev.nnvm.compiler.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -161,6 +162,31 @@ class ControlFlowOpsTest {
         .attr("body", Attribute.ofGraph(scanBody(2, 3)))
         .attr("num_scan_inputs", 1L)
         .check();
+  }
+
+  @Test
+  void scan8HasABatchAxisAndSequenceLengths() {
+    Graph g = OpTester.op("Scan").opset(8).outputs("s", "ys")
+        .skipInput()
+        .input("s0", DType.FLOAT32, 2, 3)
+        .input("xs", DType.FLOAT32, 2, 4, 3)
+        .attr("body", Attribute.ofGraph(scanBody(3)))
+        .attr("num_scan_inputs", 1L)
+        .graph();
+    assertEquals("f32[2, 4, 3]", g.outputs().get(1).type().toString());
+    Tensor xs = Tensor.ofFloats(new long[] {2, 4, 1}, 1, 2, 3, 4, -1, -2, 5, 6);
+    Tensor s0 = Tensor.ofFloats(new long[] {2, 1}, 0, 10);
+    Graph one = OpTester.op("Scan").opset(8).outputs("s", "ys")
+        .input("lens", Tensor.ofLongs(DType.INT64, new long[] {2}, 4, 2))
+        .input("s0", s0).input("xs", xs)
+        .attr("body", Attribute.ofGraph(scanBody(1)))
+        .attr("num_scan_inputs", 1L)
+        .attr("directions", new long[] {1})
+        .graph();
+    Map<String, Tensor> out = ReferenceEvaluator.standard().run(one,
+        Map.of("lens", Tensor.ofLongs(DType.INT64, new long[] {2}, 4, 2), "s0", s0, "xs", xs));
+    assertEquals(Tensor.ofFloats(new long[] {2, 1}, 10, 7), out.get("s"));
+    assertEquals(Tensor.ofFloats(new long[] {2, 4, 1}, 4, 7, 9, 10, 8, 7, 0, 0), out.get("ys"));
   }
 
   @Test
