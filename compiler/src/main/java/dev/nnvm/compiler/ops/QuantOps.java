@@ -37,8 +37,9 @@ final class QuantOps {
   private static final DType[] BYTES = {DType.UINT8, DType.INT8};
 
   static void register(OpRegistry r) {
+    // Elementwise on x with the scale and zero point broadcast along one axis (or all): BROADCAST.
     OpDef.builder("QuantizeLinear")
-        .pattern(FusionPattern.ELEMWISE)
+        .pattern(FusionPattern.BROADCAST)
         .inputs(2, 3)
         .attr(AttrSpec.ofInt("axis", 1))
         .attr(AttrSpec.ofInt("saturate", 1))
@@ -70,7 +71,7 @@ final class QuantOps {
         .register(r);
 
     OpDef.builder("DequantizeLinear")
-        .pattern(FusionPattern.ELEMWISE)
+        .pattern(FusionPattern.BROADCAST)
         .inputs(2, 3)
         .attr(AttrSpec.ofInt("axis", 1))
         .attr(AttrSpec.ofInt("block_size", 0))
