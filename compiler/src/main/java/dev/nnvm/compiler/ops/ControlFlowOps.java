@@ -132,9 +132,6 @@ final class ControlFlowOps {
     for (int j = 0; j < k; j++) {
       scans.add(new ArrayList<>());
     }
-    if (maxTrips == null && condIn == null) {
-      throw ctx.error("has neither a trip count nor a condition input, so it never ends");
-    }
     for (long it = 0; it < limit && cond; it++) {
       Map<String, Tensor> bind = new HashMap<>();
       bind.put(body.inputs().get(0).name(), Tensor.scalarLong(DType.INT64, it));
@@ -143,9 +140,9 @@ final class ControlFlowOps {
         bind.put(body.inputs().get(2 + i).name(), carried.get(i));
       }
       List<Tensor> outs = ctx.runSubgraph(body, bind);
-      if (condIn != null) {
-        cond = outs.get(0).getBool(0);
-      }
+      // As in ONNX Runtime and the ONNX reference, the body's condition ends the loop even when the
+      // node has no cond input.
+      cond = outs.get(0).getBool(0);
       for (int i = 0; i < n; i++) {
         carried.set(i, outs.get(1 + i));
       }

@@ -95,10 +95,38 @@ class ControlFlowOpsTest {
   }
 
   @Test
-  void loopWithoutConditionInputIgnoresBodyCondition() throws Exception {
+  void loopWithoutConditionInputRunsTripCount() throws Exception {
     Map<String, Tensor> out = checkAgainstOrt(loopGraph(Tensor.scalarLong(DType.INT64, 3), false, true),
         Map.of("x", random.of(DType.FLOAT32, 2, 3), "w", random.of(DType.FLOAT32, 2, 3)));
     assertArrayEquals(new long[] {3}, out.get("sums").shape());
+  }
+
+  @Test
+  void loopStopsWhenBodyConditionIsFalse() throws Exception {
+    Graph body = Graph.builder("body")
+        .input("i", TensorType.of(DType.INT64))
+        .input("c", TensorType.of(DType.BOOL))
+        .input("x_in", TensorType.of(DType.FLOAT32, 2))
+        .node(new Node("k", "Constant", "", List.of(), List.of("stop"),
+            Map.of("value", Attribute.ofTensor(Tensor.ofBools(new long[0], false)))))
+        .node(Node.of("add", "Add", List.of("x_in", "x_in"), List.of("x_out")))
+        .output("stop", TensorType.of(DType.BOOL))
+        .output("x_out", TensorType.of(DType.FLOAT32, 2))
+        .output("x_in", TensorType.of(DType.FLOAT32, 2))
+        .build();
+    for (String cond : new String[] {"", "cond"}) {
+      Graph g = Graph.builder("g").opset("", 13)
+          .input("x", TensorType.of(DType.FLOAT32, 2))
+          .constant("M", Tensor.scalarLong(DType.INT64, 3))
+          .constant("cond", Tensor.ofBools(new long[0], true))
+          .node(new Node("node", "Loop", "", List.of("M", cond, "x"), List.of("y", "seen"),
+              Map.of("body", Attribute.ofGraph(body))))
+          .output("y", TensorType.of(DType.FLOAT32, 2))
+          .output("seen", TensorType.of(DType.FLOAT32, 1, 2))
+          .build();
+      Map<String, Tensor> out = checkAgainstOrt(g, Map.of("x", random.of(DType.FLOAT32, 2)));
+      assertArrayEquals(new long[] {1, 2}, out.get("seen").shape());
+    }
   }
 
   @Test
