@@ -45,7 +45,6 @@ final class QuantOps {
         .attr(AttrSpec.ofInt("saturate", 1))
         .attr(AttrSpec.ofInt("block_size", 0))
         .attr(AttrSpec.ofInt("output_dtype", 0))
-        .attr(AttrSpec.ofInt("precision", 0))
         .infer(ctx -> {
           TypeRules.requireType(ctx, 0, DType.FLOAT32, DType.FLOAT16, DType.BFLOAT16, DType.INT32);
           TypeRules.requireType(ctx, 1, FLOAT_IN);
