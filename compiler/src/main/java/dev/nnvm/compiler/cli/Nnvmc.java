@@ -45,7 +45,6 @@ public final class Nnvmc implements Runnable {
     CommandLine cl = new CommandLine(new Nnvmc());
     cl.setExecutionExceptionHandler(new OneLineErrors());
     cl.setParameterExceptionHandler(new OneLineUsageErrors());
-    cl.setExitCodeExceptionMapper(e -> EXIT_FAILED);
     return cl;
   }
 
