@@ -113,6 +113,16 @@ class OnnxImporterTest {
   }
 
   @Test
+  void sparseConstantsAreUnsupported() {
+    Onnx.Attribute sparse = Onnx.Attribute.newBuilder().setName("sparse_value")
+        .setType(Onnx.Attribute.Kind.SPARSE_TENSOR).setSparseTensor(Onnx.SparseTensor.newBuilder().addDims(4)).build();
+    Onnx.Model m = model(17, graph().addNode(node("c", "Constant", List.of(), List.of("y"), sparse))
+        .addOutput(Onnx.ValueInfo.newBuilder().setName("y")).build());
+    assertEquals("Constant 'c' attribute 'sparse_value': attribute kind SPARSE_TENSOR is not supported",
+        error(UnsupportedModelException.class, m));
+  }
+
+  @Test
   void attributeKindIsInferredWhenOldFilesOmitIt() {
     Onnx.Attribute untyped = Onnx.Attribute.newBuilder().setName("value_int").setI(9).build();
     assertEquals(Tensor.scalarLong(DType.INT64, 9), constantModel(untyped).constants().get("y"));
