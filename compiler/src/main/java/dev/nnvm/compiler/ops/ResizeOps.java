@@ -25,7 +25,9 @@ import java.util.List;
  * coordinate transformation gives a position in the input, and the mode turns
  * it into neighbour indices and weights (nearest: one, linear: two, cubic:
  * four). Interpolation is separable, so the passes give the same result as
- * interpolating all axes at once.
+ * interpolating all axes at once. An axis with scale 1 and an unchanged size is
+ * left alone (as ONNX Runtime does), even where a coordinate transformation
+ * such as tf_half_pixel_for_nn would shift it.
  */
 final class ResizeOps {
   private ResizeOps() {}
@@ -231,7 +233,8 @@ final class ResizeOps {
     boolean exclude = ctx.def().attrs().containsKey("exclude_outside") && ctx.attrInt("exclude_outside") != 0;
     double extrapolation = ctx.def().attrs().containsKey("extrapolation_value") ? ctx.attrFloat("extrapolation_value") : 0;
     for (int axis = 0; axis < rank; axis++) {
-      if (!p.axis[axis]) {
+      boolean identity = p.scale[axis] == 1 && p.out[axis] == shape[axis] && !coord.equals("tf_crop_and_resize");
+      if (!p.axis[axis] || identity) {
         continue;
       }
       Taps taps = new Taps(shape[axis], p.out[axis], p.scale[axis], mode, coord, nearest, a, exclude,
