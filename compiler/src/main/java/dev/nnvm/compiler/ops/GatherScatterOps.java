@@ -115,8 +115,8 @@ final class GatherScatterOps {
         .eval(GatherScatterOps::gatherNd)
         .register(r);
 
-    scatterElements(r, "ScatterElements");
-    scatterElements(r, "Scatter");
+    scatterElements(r, "ScatterElements", true);
+    scatterElements(r, "Scatter", false);
 
     OpDef.builder("ScatterND")
         .pattern(FusionPattern.OPAQUE)
@@ -336,13 +336,16 @@ final class GatherScatterOps {
     }), out));
   }
 
-  private static void scatterElements(OpRegistry r, String name) {
-    OpDef.builder(name)
+  /** ScatterElements, or its deprecated alias Scatter (opsets 9-10, which has no reduction). */
+  private static void scatterElements(OpRegistry r, String name, boolean withReduction) {
+    OpDef.Builder b = OpDef.builder(name)
         .pattern(FusionPattern.OPAQUE)
         .inputs(3)
-        .attr(AttrSpec.ofInt("axis", 0))
-        .attr(AttrSpec.ofString("reduction", "none").oneOf("none", "add", "mul", "max", "min"))
-        .infer(ctx -> {
+        .attr(AttrSpec.ofInt("axis", 0));
+    if (withReduction) {
+      b.attr(AttrSpec.ofString("reduction", "none").oneOf("none", "add", "mul", "max", "min"));
+    }
+    b.infer(ctx -> {
           SymbolicShapes.requireIndices(ctx, 1);
           TypeRules.requireSameType(ctx, 0, 2);
           requireSameRank(ctx, 0, 1);
@@ -358,7 +361,7 @@ final class GatherScatterOps {
                 Shape.toString(ind.shape()), Shape.toString(upd.shape()), Shape.toString(in));
           }
           int axis = ctx.axis(ctx.attrInt("axis"), in.length, "axis");
-          String red = ctx.attrString("reduction");
+          String red = withReduction ? ctx.attrString("reduction") : "none";
           long[] st = Broadcasting.strides(in);
           Object dst = IndexMaps.copyOf(x);
           long[] is = ind.shape();

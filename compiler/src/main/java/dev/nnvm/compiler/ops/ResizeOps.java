@@ -63,15 +63,14 @@ final class ResizeOps {
     OpDef.builder("Upsample")
         .pattern(FusionPattern.INJECTIVE)
         .inputs(1, 2)
-        .attr(AttrSpec.ofString("mode", "nearest").oneOf("nearest", "linear", "bilinear"))
+        .attr(AttrSpec.ofString("mode", "nearest").oneOf("nearest", "linear"))
         .attr(AttrSpec.of("scales", Attribute.Kind.FLOATS))
         .infer(ctx -> inferResize(ctx, 1, -1))
         .eval(ctx -> {
           long[] in = ctx.input(0).shape();
           double[] scales = ctx.hasAttr("scales") ? toDoubles(ctx.attrFloats("scales")) : floats(ctx, 1);
           Plan p = plan(ctx, in, scales, null);
-          String mode = ctx.attrString("mode").equals("nearest") ? "nearest" : "linear";
-          return List.of(resize(ctx, ctx.input(0), p, mode, "asymmetric", "simple", null));
+          return List.of(resize(ctx, ctx.input(0), p, ctx.attrString("mode"), "asymmetric", "simple", null));
         })
         .register(r);
   }

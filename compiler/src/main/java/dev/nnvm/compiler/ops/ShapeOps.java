@@ -7,6 +7,7 @@ import dev.nnvm.compiler.ir.op.AttrSpec;
 import dev.nnvm.compiler.ir.op.EvalContext;
 import dev.nnvm.compiler.ir.op.FusionPattern;
 import dev.nnvm.compiler.ir.op.InferContext;
+import dev.nnvm.compiler.ir.op.OpContext;
 import dev.nnvm.compiler.ir.op.OpDef;
 import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.runtime.DType;
@@ -402,7 +403,7 @@ final class ShapeOps {
     return out;
   }
 
-  private static int flattenAxis(dev.nnvm.compiler.ir.op.OpContext ctx, int rank) {
+  private static int flattenAxis(OpContext ctx, int rank) {
     long a = ctx.attrInt("axis");
     long n = a < 0 ? a + rank : a;
     if (n < 0 || n > rank) {
@@ -463,7 +464,7 @@ final class ShapeOps {
     return drop;
   }
 
-  private static <T> List<T> unsqueeze(dev.nnvm.compiler.ir.op.OpContext ctx, List<T> dims, long[] axes, T one) {
+  private static <T> List<T> unsqueeze(OpContext ctx, List<T> dims, long[] axes, T one) {
     int rank = dims.size() + axes.length;
     int[] ax = SymbolicShapes.axes(ctx, axes, rank, "axis");
     boolean[] insert = new boolean[rank];
@@ -478,7 +479,7 @@ final class ShapeOps {
     return out;
   }
 
-  private static int[] shapeRange(dev.nnvm.compiler.ir.op.OpContext ctx, int rank) {
+  private static int[] shapeRange(OpContext ctx, int rank) {
     long start = ctx.attrInt("start");
     long end = ctx.hasAttr("end") ? ctx.attrInt("end") : rank;
     start = Math.max(0, Math.min(rank, start < 0 ? start + rank : start));
@@ -486,7 +487,7 @@ final class ShapeOps {
     return new int[] {(int) start, (int) Math.max(start, end)};
   }
 
-  private static Tensor fillValue(dev.nnvm.compiler.ir.op.OpContext ctx) {
+  private static Tensor fillValue(OpContext ctx) {
     if (!ctx.hasAttr("value")) {
       return Tensor.scalarFloat(0f);
     }
@@ -497,7 +498,7 @@ final class ShapeOps {
     return v;
   }
 
-  private static long rangeLength(dev.nnvm.compiler.ir.op.OpContext ctx, Tensor start, Tensor limit, Tensor delta) {
+  private static long rangeLength(OpContext ctx, Tensor start, Tensor limit, Tensor delta) {
     if (start.size() != 1 || limit.size() != 1 || delta.size() != 1) {
       throw ctx.error("start, limit and delta must be scalars");
     }
@@ -509,7 +510,7 @@ final class ShapeOps {
     return Math.max(0, (long) n);
   }
 
-  private static DType eyeType(dev.nnvm.compiler.ir.op.OpContext ctx, DType input) {
+  private static DType eyeType(OpContext ctx, DType input) {
     return ctx.hasAttr("dtype") ? DType.fromOnnx((int) ctx.attrInt("dtype")) : input;
   }
 }
