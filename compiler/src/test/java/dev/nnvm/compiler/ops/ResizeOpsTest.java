@@ -92,9 +92,17 @@ class ResizeOpsTest {
   }
 
   @Test
-  void antialiasIsRejectedClearly() {
+  void antialiasWhenDownsampling() {
+    for (String mode : new String[] {"linear", "cubic"}) {
+      check(mode + " antialias", scales(mode, "half_pixel", 1f, 1f, 0.5f, 0.6f).attr("antialias", 1L));
+      check(mode + " antialias up", scales(mode, "align_corners", 1f, 1f, 2f, 0.6f).attr("antialias", 1L));
+    }
+  }
+
+  @Test
+  void unknownModeIsRejectedNamingTheNode() {
     UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
-        () -> scales("linear", "half_pixel", 1f, 1f, 0.5f, 0.5f).attr("antialias", 1L).graph());
-    assertTrue(e.getMessage().contains("Resize 'node'") && e.getMessage().contains("antialias"), e.getMessage());
+        () -> scales("area", "half_pixel", 1f, 1f, 0.5f, 0.5f).graph());
+    assertTrue(e.getMessage().contains("Resize 'node'") && e.getMessage().contains("mode"), e.getMessage());
   }
 }
