@@ -366,7 +366,7 @@ final class ShapeOps {
     return known == divisor ? symbol : Dim.unknown();
   }
 
-  static long[] reshapeTarget(EvalContext ctx, long[] in, long[] spec) {
+  private static long[] reshapeTarget(EvalContext ctx, long[] in, long[] spec) {
     boolean allowZero = ctx.attrInt("allowzero") != 0;
     long[] out = new long[spec.length];
     int inferAt = -1;

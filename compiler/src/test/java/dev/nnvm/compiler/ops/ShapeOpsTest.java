@@ -177,6 +177,40 @@ class ShapeOpsTest {
   }
 
   @Test
+  void layoutOpsKeepSymbolsWhereDimsAreUnchanged() {
+    Map<String, TensorType> t = infer(transformerInput().toBuilder()
+        .input("img", TensorType.parse("f32[N, 16, H, W]"))
+        .input("ids", TensorType.parse("i64[N, seq]"))
+        .constant("pads", i64(0, 0, 1, 0, 0, 3))
+        .constant("reps", i64(1, 1, 2))
+        .constant("e", i64(1, 1, 384))
+        .constant("depth", Tensor.scalarLong(DType.INT64, 10))
+        .constant("onoff", Tensor.ofFloats(new long[] {2}, 0f, 1f))
+        .constant("sc", Tensor.ofFloats(new long[] {4}, 1f, 1f, 2f, 2f))
+        .node(node("Pad", List.of("x", "pads"), "p", Map.of()))
+        .node(node("Tile", List.of("x", "reps"), "ti", Map.of()))
+        .node(node("Expand", List.of("x", "e"), "ex", Map.of()))
+        .node(node("Flatten", List.of("x"), "fl", Map.of("axis", Attribute.ofInt(2))))
+        .node(node("DepthToSpace", List.of("img"), "d2s", Map.of("blocksize", Attribute.ofInt(2))))
+        .node(node("Gather", List.of("x", "ids"), "emb", Map.of("axis", Attribute.ofInt(2))))
+        .node(node("OneHot", List.of("ids", "depth", "onoff"), "oh", Map.of()))
+        .node(node("NonZero", List.of("ids"), "nz", Map.of()))
+        .node(node("Trilu", List.of("x"), "tri", Map.of()))
+        .node(new Node("rs", "Resize", "", List.of("img", "", "sc"), List.of("rs"), Map.of())),
+        "p", "ti", "ex", "fl", "d2s", "emb", "oh", "nz", "tri", "rs");
+    assertEquals(TensorType.parse("f32[N, seq, 388]"), t.get("p"));
+    assertEquals(TensorType.parse("f32[N, seq, 768]"), t.get("ti"));
+    assertEquals(TensorType.parse("f32[N, seq, 384]"), t.get("ex"));
+    assertEquals(TensorType.parse("f32[?, 384]"), t.get("fl"));
+    assertEquals(TensorType.parse("f32[N, 4, ?, ?]"), t.get("d2s"));
+    assertEquals(TensorType.parse("f32[N, seq, N, seq]"), t.get("emb"));
+    assertEquals(TensorType.parse("f32[N, seq, 10]"), t.get("oh"));
+    assertEquals(TensorType.parse("i64[2, ?]"), t.get("nz"));
+    assertEquals(TensorType.parse("f32[N, seq, 384]"), t.get("tri"));
+    assertEquals(TensorType.parse("f32[N, 16, ?, ?]"), t.get("rs"));
+  }
+
+  @Test
   void badReshapeNamesTheNode() {
     ModelException e = assertThrows(ModelException.class, () -> infer(transformerInput().toBuilder()
         .constant("s", i64(0, 0, 7, 64))
