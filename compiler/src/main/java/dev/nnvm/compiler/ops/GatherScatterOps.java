@@ -135,6 +135,10 @@ final class GatherScatterOps {
         .inputs(3)
         .attr(AttrSpec.ofInt("axis", -1))
         .infer(ctx -> {
+          if (!ctx.inputType(0).dtype().isNumeric() || !ctx.inputType(1).dtype().isNumeric()) {
+            throw ctx.error("indices and depth must be numeric, got %s and %s", ctx.inputType(0).dtype(),
+                ctx.inputType(1).dtype());
+          }
           List<Dim> d = SymbolicShapes.dims(ctx, 0);
           DType t = ctx.inputType(2).dtype();
           if (d == null) {

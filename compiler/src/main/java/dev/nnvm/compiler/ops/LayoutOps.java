@@ -250,6 +250,7 @@ final class LayoutOps {
   }
 
   private static List<TensorType> inferSplit(InferContext ctx) {
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     int n = ctx.outputCount();

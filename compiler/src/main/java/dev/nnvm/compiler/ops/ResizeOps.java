@@ -166,6 +166,8 @@ final class ResizeOps {
   }
 
   private static List<TensorType> inferResize(InferContext ctx, int scalesInput, int sizesInput) {
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {scalesInput}, DType.FLOAT32);
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {sizesInput}, DType.INT64);
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     if (d == null) {

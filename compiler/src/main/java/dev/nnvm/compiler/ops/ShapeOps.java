@@ -78,6 +78,7 @@ final class ShapeOps {
         .inputs(1, 2)
         .attr(AttrSpec.of("axes", Attribute.Kind.INTS))
         .infer(ctx -> {
+          SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
           SymbolicShapes.IntsParam axes = SymbolicShapes.param(ctx, "axes", 1);
           if (!axes.present()) {
             throw ctx.error("needs axes");
@@ -268,6 +269,7 @@ final class ShapeOps {
   }
 
   private static List<TensorType> inferSqueeze(InferContext ctx) {
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
     SymbolicShapes.IntsParam axes = SymbolicShapes.param(ctx, "axes", 1);
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();

@@ -91,6 +91,7 @@ final class SliceOp {
   }
 
   private static List<TensorType> infer(InferContext ctx) {
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1, 2, 3, 4}, DType.INT32, DType.INT64);
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     if (d == null) {

@@ -145,6 +145,15 @@ final class SymbolicShapes {
     return out;
   }
 
+  /** Fails naming the node unless each given optional input is absent or has one of the allowed types. */
+  static void requireTypesIfPresent(InferContext ctx, int[] inputs, DType... allowed) {
+    for (int i : inputs) {
+      if (i >= 0 && ctx.hasInput(i)) {
+        TypeRules.requireType(ctx, i, allowed);
+      }
+    }
+  }
+
   /** Fails naming the node unless input {@code i} is an int32 or int64 index tensor. */
   static void requireIndices(InferContext ctx, int i) {
     TypeRules.requireType(ctx, i, DType.INT32, DType.INT64);

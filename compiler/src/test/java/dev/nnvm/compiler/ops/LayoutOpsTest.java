@@ -115,5 +115,8 @@ class LayoutOpsTest {
     ModelException t = assertThrows(ModelException.class, () -> OpTester.op("Transpose").opset(13)
         .input("x", DType.FLOAT32, 2, 3).attr("perm", 0L, 0L).graph());
     assertTrue(t.getMessage().contains("Transpose 'node'"), t.getMessage());
+    ModelException sl = assertThrows(ModelException.class, () -> OpTester.op("Slice").opset(13)
+        .input("x", DType.FLOAT32, 4).constant("s", Tensor.ofFloats(new long[] {1}, 1f)).constant("e", i64(3)).graph());
+    assertTrue(sl.getMessage().contains("Slice 'node': input 1 has element type f32"), sl.getMessage());
   }
 }
