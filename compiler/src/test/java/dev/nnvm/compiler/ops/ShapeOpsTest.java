@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.compiler.analysis.TypeInference;
+import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.frontend.onnx.OnnxExporter;
 import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.ModelException;
@@ -12,6 +14,8 @@ import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.testing.OpTester;
+import dev.nnvm.compiler.testing.OrtOracle;
+import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.runtime.DType;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +212,35 @@ class ShapeOpsTest {
     assertEquals(TensorType.parse("i64[2, ?]"), t.get("nz"));
     assertEquals(TensorType.parse("f32[N, seq, 384]"), t.get("tri"));
     assertEquals(TensorType.parse("f32[N, 16, ?, ?]"), t.get("rs"));
+  }
+
+  /** The head-split chain of exported transformers, on a symbolic input, run by both engines. */
+  @Test
+  void shapeGatherUnsqueezeConcatReshapeChainMatchesOnnxRuntime() throws Exception {
+    Graph g = transformerInput().toBuilder()
+        .constant("i0", Tensor.scalarLong(DType.INT64, 0))
+        .constant("i1", Tensor.scalarLong(DType.INT64, 1))
+        .constant("ax", i64(0))
+        .constant("tail", i64(6, 64))
+        .node(node("Shape", List.of("x"), "s", Map.of()))
+        .node(node("Gather", List.of("s", "i0"), "n", Map.of()))
+        .node(node("Gather", List.of("s", "i1"), "q", Map.of()))
+        .node(node("Unsqueeze", List.of("n", "ax"), "nu", Map.of()))
+        .node(node("Unsqueeze", List.of("q", "ax"), "qu", Map.of()))
+        .node(node("Concat", List.of("nu", "qu", "tail"), "shape", Map.of("axis", Attribute.ofInt(0))))
+        .node(node("Reshape", List.of("x", "shape"), "h", Map.of()))
+        .node(node("Transpose", List.of("h"), "y", Map.of("perm", Attribute.ofInts(0, 2, 1, 3))))
+        .output("y", TensorType.unknownShape(DType.FLOAT32))
+        .build();
+    Map<String, TensorType> types = TypeInference.infer(g).valueTypes();
+    assertEquals(TensorType.parse("i64[]"), types.get("n"));
+    assertEquals(TensorType.parse("i64[4]"), types.get("shape"));
+    assertEquals(TensorType.parse("f32[?, ?, ?, ?]"), types.get("y"));
+    Map<String, Tensor> feeds = Map.of("x", new RandomTensors(3).of(DType.FLOAT32, 2, 5, 384));
+    Tensor ours = ReferenceEvaluator.standard().run(g, feeds).get("y");
+    Tensor theirs = OrtOracle.run(OnnxExporter.toBytes(g), feeds).get("y");
+    assertEquals(theirs, ours);
+    assertEquals(TensorType.parse("f32[2, 6, 5, 64]"), ours.type());
   }
 
   @Test
