@@ -61,7 +61,7 @@ final class ShapeOps {
         .infer(ShapeOps::inferSqueeze)
         .eval(ctx -> {
           Tensor x = ctx.input(0);
-          long[] axes = SymbolicShapes.param(ctx, "axes", 1);
+          long[] axes = SymbolicShapes.emptyAsAbsent(SymbolicShapes.param(ctx, "axes", 1));
           List<Long> out = new ArrayList<>();
           boolean[] drop = squeezed(ctx, x.shape(), axes);
           for (int i = 0; i < x.rank(); i++) {
@@ -270,7 +270,7 @@ final class ShapeOps {
 
   private static List<TensorType> inferSqueeze(InferContext ctx) {
     SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
-    SymbolicShapes.IntsParam axes = SymbolicShapes.param(ctx, "axes", 1);
+    SymbolicShapes.IntsParam axes = SymbolicShapes.param(ctx, "axes", 1).emptyAsAbsent();
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     if (d == null || !axes.known()) {

@@ -47,6 +47,7 @@ class ShapeOpsTest {
     OpTester.op("Squeeze").opset(11).input("x", DType.FLOAT32, 1, 3, 1, 2).attr("axes", -2L, 0L).check();
     OpTester.op("Squeeze").opset(13).input("x", DType.FLOAT32, 1, 3, 1, 2).constant("a", i64(2)).check();
     OpTester.op("Squeeze").opset(13).input("x", DType.INT32, 1, 3, 1, 2).check();
+    OpTester.op("Squeeze").opset(13).input("x", DType.FLOAT32, 1, 3, 1).constant("a", i64()).check();
     OpTester.op("Unsqueeze").opset(11).input("x", DType.FLOAT32, 3, 2).attr("axes", 0L, -1L).check();
     OpTester.op("Unsqueeze").opset(13).input("x", DType.FLOAT32, 3, 2).constant("a", i64(3, 1)).check();
   }
