@@ -355,28 +355,29 @@ final class GatherScatterOps {
           requireSameRank(ctx, 0, 1);
           return List.of(ctx.inputType(0));
         })
-        .eval(ctx -> {
-          Tensor x = ctx.input(0);
-          Tensor ind = ctx.input(1);
-          Tensor upd = ctx.input(2);
-          long[] in = x.shape();
-          if (ind.rank() != in.length || !Arrays.equals(ind.shape(), upd.shape())) {
-            throw ctx.error("indices %s and updates %s must have the same shape and the rank of data %s",
-                Shape.toString(ind.shape()), Shape.toString(upd.shape()), Shape.toString(in));
-          }
-          int axis = ctx.axis(ctx.attrInt("axis"), in.length, "axis");
-          String red = withReduction ? ctx.attrString("reduction") : "none";
-          long[] st = Broadcasting.strides(in);
-          Object dst = IndexMaps.copyOf(x);
-          long[] is = ind.shape();
-          for (int k = 0; k < ind.size(); k++) {
-            long[] c = IndexMaps.unravel(k, is);
-            c[axis] = index(ctx, ind.getLong(k), in[axis]);
-            combine(x.dtype(), dst, IndexMaps.flat(c, st), upd, k, red);
-          }
-          return List.of(Tensor.of(x.dtype(), in, dst));
-        })
+        .eval(ctx -> List.of(scatterElements(ctx, withReduction ? ctx.attrString("reduction") : "none")))
         .register(r);
+  }
+
+  private static Tensor scatterElements(EvalContext ctx, String red) {
+    Tensor x = ctx.input(0);
+    Tensor ind = ctx.input(1);
+    Tensor upd = ctx.input(2);
+    long[] in = x.shape();
+    if (ind.rank() != in.length || !Arrays.equals(ind.shape(), upd.shape())) {
+      throw ctx.error("indices %s and updates %s must have the same shape and the rank of data %s",
+          Shape.toString(ind.shape()), Shape.toString(upd.shape()), Shape.toString(in));
+    }
+    int axis = ctx.axis(ctx.attrInt("axis"), in.length, "axis");
+    long[] st = Broadcasting.strides(in);
+    Object dst = IndexMaps.copyOf(x);
+    long[] is = ind.shape();
+    for (int k = 0; k < ind.size(); k++) {
+      long[] c = IndexMaps.unravel(k, is);
+      c[axis] = index(ctx, ind.getLong(k), in[axis]);
+      combine(x.dtype(), dst, IndexMaps.flat(c, st), upd, k, red);
+    }
+    return Tensor.of(x.dtype(), in, dst);
   }
 
   private static List<Tensor> scatterNd(EvalContext ctx) {
