@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.ops;
 
+import dev.nnvm.compiler.analysis.ShapeValue;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.op.AttrSpec;
@@ -42,6 +43,10 @@ final class ReshapeOp {
     TypeRules.requireType(ctx, 1, DType.INT64);
     TensorType x = ctx.inputType(0);
     Optional<Tensor> c = ctx.constant(1);
+    Optional<ShapeValue> symbolic = ctx.shapeValue(1);
+    if (c.isEmpty() && symbolic.isPresent() && !symbolic.get().isScalar()) {
+      return List.of(SymbolicShapes.type(x.dtype(), symbolicTarget(ctx, symbolic.get())));
+    }
     if (c.isEmpty()) {
       int n = SymbolicShapes.staticLength(ctx, 1);
       return List.of(n < 0 ? TensorType.unknownShape(x.dtype()) : SymbolicShapes.type(x.dtype(), SymbolicShapes.unknownDims(n)));
@@ -97,6 +102,26 @@ final class ReshapeOp {
       }
     }
     return List.of(SymbolicShapes.type(x.dtype(), out));
+  }
+
+  /**
+   * The output of a Reshape whose shape is computed at run time but known
+   * element by element: numbers are sizes (0 copies the input's dimension,
+   * -1 stays unknown), symbols are symbolic dimensions.
+   */
+  private static List<Dim> symbolicTarget(InferContext ctx, ShapeValue v) {
+    boolean allowZero = ctx.attrInt("allowzero") != 0;
+    List<Dim> in = SymbolicShapes.dims(ctx, 0);
+    List<Dim> out = new ArrayList<>();
+    for (int i = 0; i < v.size(); i++) {
+      ShapeValue.Element e = v.get(i);
+      if (e.isNumber() && e.number() == 0 && !allowZero) {
+        out.add(in != null && i < in.size() ? in.get(i) : Dim.unknown());
+      } else {
+        out.add(e.toDim());
+      }
+    }
+    return out;
   }
 
   /**

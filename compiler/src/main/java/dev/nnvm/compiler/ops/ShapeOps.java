@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.ops;
 
+import dev.nnvm.compiler.analysis.ShapeValue;
 import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
@@ -146,6 +147,10 @@ final class ShapeOps {
           if (c.isPresent()) {
             return List.of(TensorType.of(t, c.get().toLongArray()));
           }
+          Optional<ShapeValue> symbolic = ctx.shapeValue(0);
+          if (symbolic.isPresent() && !symbolic.get().isScalar()) {
+            return List.of(SymbolicShapes.type(t, symbolic.get().toDims()));
+          }
           int n = SymbolicShapes.staticLength(ctx, 0);
           return List.of(n < 0 ? TensorType.unknownShape(t) : SymbolicShapes.type(t, SymbolicShapes.unknownDims(n)));
         })
@@ -201,6 +206,19 @@ final class ShapeOps {
           if (c.isPresent()) {
             try {
               return List.of(x.withShape(Broadcasting.shape(x.shape(), Shape.of(c.get().toLongArray()))));
+            } catch (RuntimeException e) {
+              throw ctx.error("%s", e.getMessage());
+            }
+          }
+          Optional<ShapeValue> symbolic = ctx.shapeValue(1);
+          if (symbolic.isPresent() && !symbolic.get().isScalar() && x.shape().hasRank()) {
+            // Only the elements known to be 1 can be overridden by the input's dimension.
+            List<Dim> target = new ArrayList<>();
+            for (ShapeValue.Element e : symbolic.get().elements()) {
+              target.add(e.isNumber() && e.number() == 1 ? Dim.of(1) : e.toDim());
+            }
+            try {
+              return List.of(x.withShape(Broadcasting.shape(x.shape(), Shape.of(target))));
             } catch (RuntimeException e) {
               throw ctx.error("%s", e.getMessage());
             }

@@ -1,6 +1,7 @@
 package dev.nnvm.compiler.ops;
 
 import dev.nnvm.compiler.ir.Attribute;
+import dev.nnvm.compiler.analysis.ShapeValue;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.op.AttrSpec;
@@ -100,6 +101,12 @@ final class SliceOp {
     SymbolicShapes.IntsParam[] p = {
         SymbolicShapes.param(ctx, "starts", 1), SymbolicShapes.param(ctx, "ends", 2),
         SymbolicShapes.param(ctx, "axes", 3), SymbolicShapes.param(ctx, null, stepsInput(ctx))};
+    if (p[0].known() && !p[1].known() && p[2].known() && p[3].known() && ctx.shapeValue(2).isPresent()) {
+      List<Dim> out = symbolicEnds(ctx, d, p[0].values(), ctx.shapeValue(2).get(), p[2].values(), p[3].values());
+      if (out != null) {
+        return List.of(SymbolicShapes.type(t, out));
+      }
+    }
     for (SymbolicShapes.IntsParam q : p) {
       if (!q.known()) {
         List<Dim> out = SymbolicShapes.unknownDims(d.size());
@@ -125,6 +132,26 @@ final class SliceOp {
       }
     }
     return List.of(SymbolicShapes.type(t, out));
+  }
+
+  /**
+   * Output dims when the ends are computed at run time but known as symbols:
+   * slicing {@code [0, S)} with step 1 along an axis gives {@code S} (the
+   * kernel checks at run time that S fits); other sliced axes are unknown.
+   */
+  private static List<Dim> symbolicEnds(InferContext ctx, List<Dim> d, long[] starts, ShapeValue ends, long[] axes,
+      long[] steps) {
+    if (starts == null || ends.isScalar() || ends.size() != starts.length) {
+      return null;
+    }
+    List<Dim> out = new ArrayList<>(d);
+    for (int i = 0; i < starts.length; i++) {
+      int a = axes == null ? i : SymbolicShapes.axes(ctx, new long[] {axes[i]}, d.size(), "axis")[0];
+      long step = steps == null ? 1 : steps[i];
+      ShapeValue.Element e = ends.get(i);
+      out.set(a, starts[i] == 0 && step == 1 && e.isSymbol() ? Dim.symbol(e.symbol()) : Dim.unknown());
+    }
+    return out;
   }
 
   private static List<Tensor> eval(EvalContext ctx) {
