@@ -196,6 +196,17 @@ class GraphTextTest {
   }
 
   @Test
+  void largeConstantsRoundTripInFull() {
+    float[] data = new float[1 << 18];
+    java.util.Random r = new java.util.Random(3);
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (float) r.nextGaussian();
+    }
+    roundTrip(Graph.builder("big").output("w", t("f32[512, 512]"))
+        .constant("w", Tensor.ofFloats(new long[] {512, 512}, data)).build());
+  }
+
+  @Test
   void commentsAndLayoutAreFree() {
     Graph g = GraphParser.parse("// a comment\ngraph g(%x: f32[2]) -> (%y: f32[2]) {%y = Relu(%x) // trailing\n"
         + "return %y}");
