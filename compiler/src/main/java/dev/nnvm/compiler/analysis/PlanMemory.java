@@ -8,6 +8,7 @@ import dev.nnvm.compiler.ir.op.FusionPattern;
 import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.compiler.ops.NnvmOps;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -17,25 +18,27 @@ import java.util.Set;
 
 /**
  * Plans the workspace of a typed (usually fused) graph, as NNVM's
- * PlanMemory: each node is one kernel; each intermediate value gets a storage
- * slot.
+ * PlanMemory does, with static offsets: each node is one kernel, each
+ * intermediate value gets a byte range.
  *
- * <p>How it works. Lifetimes come from node order: a value is live from its
- * producer to its last reader. Walking the nodes in order, an output first
- * tries to take over the slot of an input that dies at this node when the
- * kernel is elementwise (same element size and symbolic shape: in place);
- * otherwise it takes the free slot whose size fits best under a
- * representative binding of the symbols (the smallest that is large enough,
- * else the largest, which grows); otherwise a new slot. Slots are freed after
- * the last reader of their value. Sizes stay symbolic: a slot records every
- * size assigned to it and is as large as the largest under the actual
- * binding. An output nothing reads (an unused second result) still gets a
- * slot for the length of its kernel, since the kernel writes it.
+ * <p>How it works.
+ * <ol>
+ *   <li>Lifetimes come from node order: a value lives from its producer to
+ *       its last reader (an output nothing reads still lives for its own
+ *       kernel, which writes it).</li>
+ *   <li>In place: an elementwise kernel's output takes over the buffer of an
+ *       input of the same size that dies at that kernel; the two share one
+ *       buffer whose lifetime is the union.</li>
+ *   <li>Buffers are grouped by the monomial of their size ({@code 1},
+ *       {@code N*seq}, ...). In each group, largest first, a buffer goes to the
+ *       lowest offset that does not overlap any already placed buffer whose
+ *       lifetime intersects its own ("greedy by size"). Offsets are constants
+ *       in units of the monomial, so one plan serves every binding.</li>
+ * </ol>
+ * The lower bound reported next to the plan is the largest total size of
+ * buffers live across one kernel.
  */
 public final class PlanMemory {
-  /** The binding used to compare symbolic sizes when choosing slots. */
-  public static final long REPRESENTATIVE_SYMBOL_VALUE = 64;
-
   private final OpRegistry registry;
 
   public PlanMemory(OpRegistry registry) {
@@ -43,14 +46,33 @@ public final class PlanMemory {
   }
 
   public static MemoryPlan plan(Graph typedGraph) {
-    return new PlanMemory(OpRegistry.standard()).apply(typedGraph, Map.of());
+    return new PlanMemory(OpRegistry.standard()).apply(typedGraph);
   }
 
-  /**
-   * @param hints representative sizes of symbols (others count as
-   *     {@link #REPRESENTATIVE_SYMBOL_VALUE}) for choosing between slots
-   */
-  public MemoryPlan apply(Graph g, Map<String, Long> hints) {
+  /** A set of values sharing bytes (several only when written in place). */
+  private static final class Buffer {
+    final SymbolicSize size;
+    final List<String> values = new ArrayList<>();
+    int start;
+    int end;
+    long offset;
+
+    Buffer(SymbolicSize size, int start, int end) {
+      this.size = size;
+      this.start = start;
+      this.end = end;
+    }
+
+    long alignedCoefficient() {
+      return MemoryPlan.align(size.coefficient());
+    }
+
+    boolean overlaps(Buffer o) {
+      return start <= o.end && o.start <= end;
+    }
+  }
+
+  public MemoryPlan apply(Graph g) {
     Set<String> external = new HashSet<>(g.constants().keySet());
     for (ValueInfo v : g.inputs()) {
       external.add(v.name());
@@ -72,21 +94,17 @@ public final class PlanMemory {
         }
       }
     }
-    Map<String, Long> repr = new RepresentativeBinding(hints);
-    Map<String, Integer> slotOf = new LinkedHashMap<>();
-    Map<String, SymbolicSize> sizeOf = new HashMap<>();
-    List<List<SymbolicSize>> slotSizes = new ArrayList<>();
-    List<Integer> free = new ArrayList<>();
+    Map<String, Buffer> bufferOf = new LinkedHashMap<>();
+    List<Buffer> buffers = new ArrayList<>();
     List<String> unplanned = new ArrayList<>();
-    List<List<SymbolicSize>> liveSets = new ArrayList<>();
-    Set<String> live = new HashSet<>();
     int inPlace = 0;
     for (int k = 0; k < nodes.size(); k++) {
       Node n = nodes.get(k);
-      List<String> dying = new ArrayList<>();
+      List<Buffer> dying = new ArrayList<>();
       for (String in : n.inputs()) {
-        if (!in.isEmpty() && slotOf.containsKey(in) && lastUse.getOrDefault(in, -1) == k && !dying.contains(in)) {
-          dying.add(in);
+        Buffer b = bufferOf.get(in);
+        if (b != null && lastUse.getOrDefault(in, -1) == k && b.end == k && !dying.contains(b)) {
+          dying.add(b);
         }
       }
       boolean elementwise = isElementwise(n);
@@ -100,54 +118,86 @@ public final class PlanMemory {
           unplanned.add(o);
           continue;
         }
-        Integer slot = null;
+        int end = lastUse.getOrDefault(o, k);
+        Buffer target = null;
         if (elementwise) {
-          for (String d : dying) {
-            if (size.equals(sizeOf.get(d))) {
-              slot = slotOf.get(d);
-              dying.remove(d);
-              inPlace++;
+          for (Buffer d : dying) {
+            if (d.size.equals(size)) {
+              target = d;
               break;
             }
           }
         }
-        if (slot == null) {
-          slot = bestFit(free, slotSizes, size, repr);
-          if (slot != null) {
-            free.remove(slot);
-          } else {
-            slot = slotSizes.size();
-            slotSizes.add(new ArrayList<>());
-          }
+        if (target != null) {
+          dying.remove(target);
+          target.end = Math.max(target.end, end);
+          inPlace++;
+        } else {
+          target = new Buffer(size, k, end);
+          buffers.add(target);
         }
-        if (!slotSizes.get(slot).contains(size)) {
-          slotSizes.get(slot).add(size);
-        }
-        slotOf.put(o, slot);
-        sizeOf.put(o, size);
-        live.add(o);
-      }
-      List<SymbolicSize> liveNow = new ArrayList<>();
-      for (String v : live) {
-        liveNow.add(sizeOf.get(v));
-      }
-      liveSets.add(liveNow);
-      for (String d : dying) {
-        free.add(slotOf.get(d));
-      }
-      for (String in : n.inputs()) {
-        if (!in.isEmpty() && lastUse.getOrDefault(in, -1) == k) {
-          live.remove(in);
-        }
-      }
-      for (String o : n.outputs()) {
-        if (live.contains(o) && !lastUse.containsKey(o)) {
-          live.remove(o);
-          free.add(slotOf.get(o));
-        }
+        target.values.add(o);
+        bufferOf.put(o, target);
       }
     }
-    return new MemoryPlan(slotOf, slotSizes, liveSets, unplanned, inPlace);
+    Map<Map<String, Integer>, List<Buffer>> groups = new LinkedHashMap<>();
+    buffers.stream()
+        .sorted(Comparator.comparing((Buffer b) -> !b.size.isStatic()))
+        .forEach(b -> groups.computeIfAbsent(b.size.monomial(), m -> new ArrayList<>()).add(b));
+    List<SymbolicSize> regions = new ArrayList<>();
+    Map<String, MemoryPlan.Allocation> allocations = new LinkedHashMap<>();
+    int region = 0;
+    for (List<Buffer> group : groups.values()) {
+      long extent = placeGreedyBySize(group);
+      regions.add(group.get(0).size.withCoefficient(extent));
+      for (Buffer b : group) {
+        for (String v : b.values) {
+          allocations.put(v, new MemoryPlan.Allocation(region, b.offset, b.size));
+        }
+      }
+      region++;
+    }
+    List<List<SymbolicSize>> liveSets = new ArrayList<>();
+    for (int k = 0; k < nodes.size(); k++) {
+      List<SymbolicSize> live = new ArrayList<>();
+      for (Buffer b : buffers) {
+        if (b.start <= k && k <= b.end) {
+          live.add(b.size);
+        }
+      }
+      liveSets.add(live);
+    }
+    return new MemoryPlan(allocations, regions, liveSets, unplanned, inPlace);
+  }
+
+  /** Places buffers of one monomial group; returns the group's extent (coefficient). */
+  private static long placeGreedyBySize(List<Buffer> group) {
+    List<Buffer> order = new ArrayList<>(group);
+    order.sort(Comparator.comparingLong(Buffer::alignedCoefficient).reversed()
+        .thenComparingInt(b -> b.start));
+    List<Buffer> placed = new ArrayList<>();
+    long extent = 0;
+    for (Buffer b : order) {
+      List<Buffer> conflicts = new ArrayList<>();
+      for (Buffer p : placed) {
+        if (p.overlaps(b)) {
+          conflicts.add(p);
+        }
+      }
+      conflicts.sort(Comparator.comparingLong(p -> p.offset));
+      long candidate = 0;
+      long need = b.alignedCoefficient();
+      for (Buffer p : conflicts) {
+        if (candidate + need <= p.offset) {
+          break;
+        }
+        candidate = Math.max(candidate, p.offset + p.alignedCoefficient());
+      }
+      b.offset = candidate;
+      placed.add(b);
+      extent = Math.max(extent, candidate + need);
+    }
+    return extent;
   }
 
   private boolean isElementwise(Node n) {
@@ -158,44 +208,5 @@ public final class PlanMemory {
       p = registry.find(n.domain(), n.opType()).map(d -> d.pattern()).orElse(FusionPattern.OPAQUE);
     }
     return p == FusionPattern.ELEMWISE || p == FusionPattern.BROADCAST;
-  }
-
-  private static Integer bestFit(List<Integer> free, List<List<SymbolicSize>> slotSizes, SymbolicSize size,
-      Map<String, Long> repr) {
-    long want = size.evaluate(repr);
-    Integer best = null;
-    long bestSize = 0;
-    Integer largest = null;
-    long largestSize = -1;
-    for (int s : free) {
-      long have = 0;
-      for (SymbolicSize x : slotSizes.get(s)) {
-        have = Math.max(have, x.evaluate(repr));
-      }
-      if (have >= want && (best == null || have < bestSize)) {
-        best = s;
-        bestSize = have;
-      }
-      if (have > largestSize) {
-        largest = s;
-        largestSize = have;
-      }
-    }
-    return best != null ? best : largest;
-  }
-
-  /** A binding that gives every symbol its hint or the representative value. */
-  private static final class RepresentativeBinding extends HashMap<String, Long> {
-    private static final long serialVersionUID = 1L;
-
-    RepresentativeBinding(Map<String, Long> hints) {
-      super(hints);
-    }
-
-    @Override
-    public Long get(Object key) {
-      Long v = super.get(key);
-      return v != null ? v : REPRESENTATIVE_SYMBOL_VALUE;
-    }
   }
 }

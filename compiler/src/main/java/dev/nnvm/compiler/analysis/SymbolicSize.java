@@ -8,7 +8,8 @@ import java.util.TreeMap;
 
 /**
  * A byte size that is a product of a constant and symbolic dimensions
- * ({@code 1536 * N * seq}), evaluated once the symbols are bound.
+ * ({@code 1536 * N * seq}): a coefficient times a monomial, evaluated once
+ * the symbols are bound.
  */
 public final class SymbolicSize {
   private final long coefficient;
@@ -46,18 +47,23 @@ public final class SymbolicSize {
     return coefficient;
   }
 
+  /** The symbolic part: symbol name to power (empty for a fixed size). */
+  public Map<String, Integer> monomial() {
+    return powers;
+  }
+
   public boolean isStatic() {
     return powers.isEmpty();
   }
 
-  /** Same symbols with the same powers: the sizes differ by a constant factor only. */
-  public boolean sameSymbols(SymbolicSize o) {
-    return powers.equals(o.powers);
+  /** The same monomial with another coefficient. */
+  public SymbolicSize withCoefficient(long c) {
+    return new SymbolicSize(c, powers);
   }
 
-  /** The size with the symbols bound; symbols missing from {@code bindings} are an error. */
-  public long evaluate(Map<String, Long> bindings) {
-    long v = coefficient;
+  /** The value of the monomial alone (1 for a fixed size) under a binding. */
+  public static long evaluateMonomial(Map<String, Integer> powers, Map<String, Long> bindings) {
+    long v = 1;
     for (Map.Entry<String, Integer> e : powers.entrySet()) {
       Long b = bindings.get(e.getKey());
       if (b == null) {
@@ -68,6 +74,11 @@ public final class SymbolicSize {
       }
     }
     return v;
+  }
+
+  /** The size with the symbols bound; symbols missing from {@code bindings} are an error. */
+  public long evaluate(Map<String, Long> bindings) {
+    return Math.multiplyExact(coefficient, evaluateMonomial(powers, bindings));
   }
 
   @Override
@@ -81,14 +92,22 @@ public final class SymbolicSize {
     return Objects.hash(coefficient, powers);
   }
 
-  @Override
-  public String toString() {
-    StringBuilder sb = new StringBuilder(Long.toString(coefficient));
+  /** Renders a monomial as {@code N*seq} ("1" when empty). */
+  public static String monomialText(Map<String, Integer> powers) {
+    if (powers.isEmpty()) {
+      return "1";
+    }
+    StringBuilder sb = new StringBuilder();
     powers.forEach((s, p) -> {
       for (int i = 0; i < p; i++) {
-        sb.append('*').append(s);
+        sb.append(sb.length() == 0 ? "" : "*").append(s);
       }
     });
     return sb.toString();
+  }
+
+  @Override
+  public String toString() {
+    return powers.isEmpty() ? Long.toString(coefficient) : coefficient + "*" + monomialText(powers);
   }
 }

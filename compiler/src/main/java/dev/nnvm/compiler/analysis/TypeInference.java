@@ -55,14 +55,23 @@ public final class TypeInference {
         known.put(c.getKey(), c.getValue());
       }
     }
+    Map<String, ShapeValue> shapeValues = new HashMap<>();
+    for (Map.Entry<String, Tensor> c : graph.constants().entrySet()) {
+      ShapeValue v = ShapeValue.ofConstant(c.getValue());
+      if (v != null) {
+        shapeValues.put(c.getKey(), v);
+      }
+    }
     Map<String, TensorType> inferred = new java.util.LinkedHashMap<>();
     List<Node> nodes = new ArrayList<>();
     for (Node node : graph.nodes()) {
       OpDef def = registry.validate(node);
       List<TensorType> inTypes = new ArrayList<>();
       List<Tensor> inValues = new ArrayList<>();
+      List<ShapeValue> inShapeValues = new ArrayList<>();
       boolean allKnown = true;
       for (String in : node.inputs()) {
+        inShapeValues.add(in.isEmpty() ? null : shapeValues.get(in));
         if (in.isEmpty()) {
           inTypes.add(null);
           inValues.add(null);
@@ -82,7 +91,7 @@ public final class TypeInference {
       int opset = graph.opset(node.domain(), 1);
       List<TensorType> outTypes;
       try {
-        outTypes = def.typeRule().infer(new InferContext(typedNode, def, opset, inTypes, inValues));
+        outTypes = def.typeRule().infer(new InferContext(typedNode, def, opset, inTypes, inValues, inShapeValues));
       } catch (ModelException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -97,6 +106,17 @@ public final class TypeInference {
       }
       if (allKnown && node.subgraphs().isEmpty() && !node.outputs().isEmpty()) {
         foldSmall(graph, typedNode, known);
+      }
+      ShapeValue sv = ShapeValuePropagation.propagate(node, shapeValues::get, types::get);
+      if (sv != null) {
+        shapeValues.put(node.output(0), sv);
+      }
+      for (String o : node.outputs()) {
+        Tensor v = known.get(o);
+        ShapeValue cv = v == null ? null : ShapeValue.ofConstant(v);
+        if (cv != null) {
+          shapeValues.put(o, cv);
+        }
       }
     }
     return graph.toBuilder().nodes(nodes).valueTypes(inferred).build();

@@ -40,7 +40,6 @@ final class MatMulOps {
         .inputs(2, 3)
         .attr(AttrSpec.ofFloat("alpha", 1f))
         .attr(AttrSpec.ofFloat("beta", 1f))
-        .attr(AttrSpec.ofInt("broadcast", 0))
         .attr(AttrSpec.ofInt("transA", 0))
         .attr(AttrSpec.ofInt("transB", 0))
         .infer(ctx -> List.of(inferGemm(ctx)))

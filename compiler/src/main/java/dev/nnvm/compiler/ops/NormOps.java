@@ -146,6 +146,9 @@ final class NormOps {
       throw new UnsupportedModelException(ctx.node().describe()
           + ": training-mode BatchNormalization before opset 14 (saved mean/variance outputs) is not supported");
     }
+    if (ctx.outputCount() != 3) {
+      throw ctx.error("training mode has 3 outputs (Y, running_mean, running_var), the node has %d", ctx.outputCount());
+    }
     List<TensorType> out = new ArrayList<>();
     out.add(ctx.inputType(0));
     for (int i = 1; i < ctx.outputCount(); i++) {
@@ -311,16 +314,26 @@ final class NormOps {
   }
 
   private static int[] broadcastParam(EvalContext ctx, int i, String what, long[] target) {
-    Tensor p = ctx.input(i);
-    try {
-      if (Arrays.equals(Broadcasting.shape(p.shape(), target), target)) {
-        return Broadcasting.indexMap(p.shape(), target);
-      }
-    } catch (RuntimeException e) {
-      // reported below
+    long[] shape = ctx.input(i).shape();
+    if (!broadcastsTo(shape, target)) {
+      throw ctx.error("input %d (%s) of shape %s does not broadcast to the normalized shape %s",
+          i, what, Shape.toString(shape), Shape.toString(target));
     }
-    throw ctx.error("input %d (%s) of shape %s does not broadcast to the normalized shape %s",
-        i, what, Shape.toString(p.shape()), Shape.toString(target));
+    return Broadcasting.indexMap(shape, target);
+  }
+
+  /** Whether {@code shape} broadcasts unidirectionally to {@code target}. */
+  private static boolean broadcastsTo(long[] shape, long[] target) {
+    if (shape.length > target.length) {
+      return false;
+    }
+    for (int i = 0; i < shape.length; i++) {
+      long d = shape[shape.length - 1 - i];
+      if (d != 1 && d != target[target.length - 1 - i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Mean and population variance of each of {@code outer} contiguous runs of {@code inner} values. */
@@ -390,11 +403,12 @@ final class NormOps {
     for (int b = 0; b < n; b++) {
       for (int ch = 0; ch < c; ch++) {
         int g = b * groups + ch / perGroup;
-        int pi = scale.length == c ? ch : ch / perGroup;
         double inv = 1 / Math.sqrt(stats[1][g] + eps);
+        double sc = scale[scale.length == c ? ch : ch / perGroup];
+        double sh = bias[bias.length == c ? ch : ch / perGroup];
         int base = (b * c + ch) * plane;
         for (int j = base; j < base + plane; j++) {
-          y[j] = (v[j] - stats[0][g]) * inv * scale[pi] + bias[scale.length == c ? ch : ch / perGroup];
+          y[j] = (v[j] - stats[0][g]) * inv * sc + sh;
         }
       }
     }

@@ -83,7 +83,8 @@ public final class Optimizer {
       long ws = plan.workspaceBytes(bindings);
       long lb = plan.lowerBoundBytes(bindings);
       sb.append(String.format("workspace at %s: %d bytes planned, lower bound %d bytes (%.1f%% over), "
-          + "%d slots, %d in place%s%n", bindings, ws, lb, lb == 0 ? 0.0 : 100.0 * (ws - lb) / lb, plan.slotCount(),
+          + "%d regions %s, %d values in place%s%n", bindings, ws, lb, lb == 0 ? 0.0 : 100.0 * (ws - lb) / lb,
+          plan.regions().size(), plan.regions(),
           plan.inPlaceCount(), plan.unplanned().isEmpty() ? "" : ", unplanned: " + plan.unplanned()));
       sb.append("kernels:\n");
       kernelCounts().forEach((k, v) -> sb.append(String.format("  %-40s %d%n", k, v)));
@@ -107,7 +108,7 @@ public final class Optimizer {
     PassContext ctx = PassContext.standard();
     PassManager pm = PassManager.standard(level).disable(disabled.toArray(new String[0]));
     PassReport report = pm.run(graph, ctx);
-    MemoryPlan plan = new PlanMemory(ctx.registry()).apply(report.graph(), bindings);
+    MemoryPlan plan = new PlanMemory(ctx.registry()).apply(report.graph());
     Map<String, Long> full = new LinkedHashMap<>(bindings);
     collectSymbols(report.graph(), full);
     return new Result(report, plan, full);

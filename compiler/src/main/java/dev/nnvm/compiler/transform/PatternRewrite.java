@@ -76,8 +76,23 @@ public abstract class PatternRewrite implements Pass {
     }
   }
 
+  /** Rewrites until no rule matches (a rewrite can expose the next match), at most this many rounds. */
+  private static final int MAX_ROUNDS = 8;
+
   @Override
   public Graph apply(Graph graph, PassContext ctx) {
+    Graph g = graph;
+    for (int round = 0; round < MAX_ROUNDS; round++) {
+      Graph next = applyOnce(g, ctx);
+      if (next == g) {
+        break;
+      }
+      g = next;
+    }
+    return g;
+  }
+
+  private Graph applyOnce(Graph graph, PassContext ctx) {
     GraphIndex index = new GraphIndex(graph);
     Names names = new Names(graph);
     Set<Node> consumed = java.util.Collections.newSetFromMap(new IdentityHashMap<>());

@@ -5,13 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nnvm.compiler.analysis.TypeInference;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.ir.Attribute;
+import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.ModelException;
+import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.testing.OpTester;
 import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.runtime.DType;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +50,23 @@ class NnOpsTest {
     Map<String, Tensor> out = ReferenceEvaluator.standard().run(
         OpTester.op("MatMul").input("a", a).input("b", b).graph(), Map.of("a", a, "b", b));
     assertArrayEquals(new long[] {-3L + 8L}, out.get("out").longs());
+  }
+
+  private static String inferred(String op, String a, String b, Map<String, Attribute> attrs) {
+    Graph g = Graph.builder("g").opset("", 17)
+        .input("a", TensorType.parse(a)).input("b", TensorType.parse(b))
+        .node(new Node("n", op, "", List.of("a", "b"), List.of("y"), attrs))
+        .output("y", TensorType.unknownShape(DType.FLOAT32))
+        .build();
+    return TypeInference.infer(g).valueTypes().get("y").toString();
+  }
+
+  @Test
+  void symbolicDimensionsSurvive() {
+    assertEquals("f32[N, seq, 32]", inferred("MatMul", "f32[N, seq, 64]", "f32[64, 32]", Map.of()));
+    assertEquals("f32[N, 4, seq, seq]", inferred("MatMul", "f32[N, 4, seq, 8]", "f32[N, 4, 8, seq]", Map.of()));
+    assertEquals("f32[N]", inferred("MatMul", "f32[N, 8]", "f32[8]", Map.of()));
+    assertEquals("f32[N, 10]", inferred("Gemm", "f32[N, 8]", "f32[10, 8]", Map.of("transB", Attribute.ofInt(1))));
   }
 
   @Test
@@ -79,6 +102,18 @@ class NnOpsTest {
     OpTester.op("Gemm").input("a", DType.FLOAT64, 3, 4).input("b", DType.FLOAT64, 4, 5).input("c", DType.FLOAT64, 5)
         .check();
     OpTester.op("Gemm").input("a", DType.FLOAT16, 3, 4).input("b", DType.FLOAT16, 4, 5).tolerance(1e-2, 1e-2).check();
+  }
+
+  /** ORT has no integer Gemm kernel: exact math on a small case. */
+  @Test
+  void gemmIntegersAreExact() {
+    Tensor a = Tensor.ofLongs(DType.INT32, new long[] {2, 2}, 1, 2, 3, 4);
+    Tensor b = Tensor.ofLongs(DType.INT32, new long[] {2, 2}, 5, 6, 7, 8);
+    Tensor c = Tensor.ofLongs(DType.INT32, new long[] {2}, 1, -1);
+    OpTester t = OpTester.op("Gemm").input("a", a).input("b", b).input("c", c).attr("transB", 1L)
+        .attr("alpha", 2f).attr("beta", 3f);
+    Map<String, Tensor> out = ReferenceEvaluator.standard().run(t.graph(), Map.of("a", a, "b", b, "c", c));
+    assertArrayEquals(new long[] {2 * 17 + 3, 2 * 23 - 3, 2 * 39 + 3, 2 * 53 - 3}, out.get("out").longs());
   }
 
   @Test

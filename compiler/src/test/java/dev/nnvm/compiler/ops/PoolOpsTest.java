@@ -4,9 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nnvm.compiler.analysis.TypeInference;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.ir.Attribute;
+import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.ModelException;
+import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.testing.Comparison;
 import dev.nnvm.compiler.testing.OpTester;
@@ -107,6 +112,22 @@ class PoolOpsTest {
       assertEquals(DType.FLOAT64, direct.dtype());
       Comparison.assertClose("f64 pool", viaFloat.cast(DType.FLOAT64), direct, 1e-5, 1e-6);
     }
+  }
+
+  private static String inferred(String op, String x, Map<String, Attribute> attrs) {
+    Graph g = Graph.builder("g").opset("", 17).input("x", TensorType.parse(x))
+        .node(new Node("n", op, "", List.of("x"), List.of("y"), attrs))
+        .output("y", TensorType.unknownShape(DType.FLOAT32))
+        .build();
+    return TypeInference.infer(g).valueTypes().get("y").toString();
+  }
+
+  @Test
+  void symbolicDimensionsSurvive() {
+    Map<String, Attribute> k2 = Map.of("kernel_shape", Attribute.ofInts(2, 2), "strides", Attribute.ofInts(2, 2));
+    assertEquals("f32[N, C, 4, 5]", inferred("MaxPool", "f32[N, C, 8, 10]", k2));
+    assertEquals("f32[N, 3, ?, 5]", inferred("AveragePool", "f32[N, 3, H, 10]", k2));
+    assertEquals("f32[N, C, 1, 1]", inferred("GlobalAveragePool", "f32[N, C, H, W]", Map.of()));
   }
 
   @Test

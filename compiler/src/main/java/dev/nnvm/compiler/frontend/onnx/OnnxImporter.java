@@ -44,6 +44,12 @@ public final class OnnxImporter {
   /** The newest ONNX opset accepted (the newest in the conformance suite). */
   public static final int MAX_OPSET = 28;
 
+  /**
+   * The dim_param some exporters (PaddlePaddle) write for every unknown
+   * dimension. It names no symbol: two "?" dimensions need not be equal.
+   */
+  static final String ANONYMOUS_DIM = "?";
+
   private final OpRegistry registry;
 
   public OnnxImporter(OpRegistry registry) {
@@ -102,25 +108,53 @@ public final class OnnxImporter {
     return g;
   }
 
+  /** How many nodes of one unknown operator an error names before "and N more". */
+  private static final int NODES_NAMED = 3;
+  /** How many other (attribute, element type) problems an error lists. */
+  private static final int PROBLEMS_LISTED = 20;
+
+  /**
+   * Reports every node the registry cannot run, in one error: nodes of
+   * unknown operators grouped by operator (naming the first few nodes), then
+   * the nodes whose attributes or types are refused.
+   */
   private void checkOperators(Graph g, String what) {
-    List<String> unsupported = new ArrayList<>();
-    collectUnsupported(g, unsupported);
-    if (!unsupported.isEmpty()) {
-      throw new UnsupportedModelException(what + ": " + unsupported.size() + " unsupported node(s): "
-          + String.join("; ", unsupported.subList(0, Math.min(unsupported.size(), 20)))
-          + (unsupported.size() > 20 ? "; ..." : ""));
+    Map<String, List<String>> unknown = new LinkedHashMap<>();
+    List<String> refused = new ArrayList<>();
+    collectUnsupported(g, unknown, refused);
+    int count = refused.size();
+    List<String> parts = new ArrayList<>();
+    for (Map.Entry<String, List<String>> e : unknown.entrySet()) {
+      List<String> nodes = e.getValue();
+      count += nodes.size();
+      parts.add("operator " + e.getKey() + " is not supported (" + nodes.size() + (nodes.size() == 1 ? " node: "
+          : " nodes: ") + String.join(", ", nodes.subList(0, Math.min(nodes.size(), NODES_NAMED)))
+          + (nodes.size() > NODES_NAMED ? " and " + (nodes.size() - NODES_NAMED) + " more" : "") + ")");
+    }
+    parts.addAll(refused.subList(0, Math.min(refused.size(), PROBLEMS_LISTED)));
+    if (refused.size() > PROBLEMS_LISTED) {
+      parts.add("and " + (refused.size() - PROBLEMS_LISTED) + " more");
+    }
+    if (count > 0) {
+      throw new UnsupportedModelException(what + ": " + count + " unsupported node(s): " + String.join("; ", parts)
+          + (unknown.isEmpty() ? "" : " [" + registry.size() + " operators are supported; see OpRegistry.all()]"));
     }
   }
 
-  private void collectUnsupported(Graph g, List<String> out) {
+  private void collectUnsupported(Graph g, Map<String, List<String>> unknown, List<String> refused) {
     for (Node n : g.nodes()) {
-      try {
-        registry.validate(n);
-      } catch (UnsupportedModelException e) {
-        out.add(e.getMessage());
+      if (registry.find(n.domain(), n.opType()).isEmpty()) {
+        unknown.computeIfAbsent(n.qualifiedOp(), k -> new ArrayList<>())
+            .add(n.describe().substring(n.qualifiedOp().length() + 1));
+      } else {
+        try {
+          registry.validate(n);
+        } catch (UnsupportedModelException e) {
+          refused.add(e.getMessage());
+        }
       }
       for (Graph sub : n.subgraphs()) {
-        collectUnsupported(sub, out);
+        collectUnsupported(sub, unknown, refused);
       }
     }
   }
@@ -323,7 +357,7 @@ public final class OnnxImporter {
       for (Onnx.Shape.Dim d : tt.getShape().getDimList()) {
         if (d.hasDimValue() && d.getDimValue() >= 0) {
           dims.add(Dim.of(d.getDimValue()));
-        } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
+        } else if (d.hasDimParam() && !d.getDimParam().isEmpty() && !d.getDimParam().equals(ANONYMOUS_DIM)) {
           dims.add(Dim.symbol(d.getDimParam()));
         } else {
           dims.add(Dim.unknown());

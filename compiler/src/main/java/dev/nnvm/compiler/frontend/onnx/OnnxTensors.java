@@ -13,6 +13,7 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
 /** Conversion between ONNX {@code TensorProto} messages and heap {@link Tensor}s. */
@@ -230,7 +231,12 @@ public final class OnnxTensors {
 
   /** Resolves an external-data path, refusing anything that leaves the model's folder. */
   static Path resolveConfined(Path baseDir, String location, String what) {
-    Path rel = Path.of(location);
+    Path rel;
+    try {
+      rel = Path.of(location);
+    } catch (InvalidPathException e) {
+      throw new ModelException(what + ": external data path '" + location + "' is not a valid path: " + e.getReason());
+    }
     if (rel.isAbsolute()) {
       throw new ModelException(what + ": external data path '" + location + "' must be relative to the model's folder");
     }

@@ -1,0 +1,197 @@
+package dev.nnvm.compiler.cli;
+
+import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.frontend.onnx.OnnxImporter;
+import dev.nnvm.compiler.frontend.onnx.OnnxTensors;
+import dev.nnvm.compiler.ir.Graph;
+import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.ValueInfo;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code nnvmc run}: evaluates an ONNX model on inputs read from TensorProto
+ * files (or made up with {@code --random-inputs}), prints one summary line
+ * per output and the evaluation time, and optionally writes each output as
+ * {@code DIR/<output name>.pb} (and the inputs, with {@code --save-inputs}).
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    description = "Evaluate an ONNX model and summarize (and optionally save) its outputs.",
+    footer = {"", "Example:",
+        "  nnvmc run model.onnx --random-inputs --dim batch=1 --dim seq=128 --output-dir out/"})
+final class RunCommand implements Callable<Integer> {
+  static final String REFERENCE_ENGINE = "reference";
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+  @Spec
+  private CommandSpec spec;
+
+  @Mixin
+  private VerboseOption verbose;
+
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The ONNX model file (.onnx).")
+  private Path model;
+
+  @Option(names = "--input", paramLabel = "NAME=FILE",
+      description = "A model input read from an ONNX TensorProto file (.pb); repeat for each input.")
+  private Map<String, Path> inputFiles = new LinkedHashMap<>();
+
+  @Option(names = "--output-dir", paramLabel = "DIR",
+      description = "Write each output to DIR/<output name>.pb (created when missing).")
+  private Path outputDir;
+
+  @Option(names = "--save-inputs", paramLabel = "DIR",
+      description = "Also write every input (given or random) to DIR/<input name>.pb, to rerun or time the same case.")
+  private Path saveInputsDir;
+
+  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = REFERENCE_ENGINE,
+      description = "Which engine evaluates the model; only '" + REFERENCE_ENGINE + "' (the plain Java"
+          + " reference evaluator) for now. Default: ${DEFAULT-VALUE}.")
+  private String engine;
+
+  @Option(names = "--random-inputs",
+      description = "Make random values for every input not given with --input.")
+  private boolean randomInputs;
+
+  @Option(names = "--dim", paramLabel = "NAME=SIZE",
+      description = "Size of a symbolic dimension for --random-inputs, e.g. --dim batch=1; repeatable.")
+  private Map<String, Long> dims = new LinkedHashMap<>();
+
+  @Option(names = "--int-range", paramLabel = "LO:HI", defaultValue = "0:9", converter = IntRange.Converter.class,
+      description = "Inclusive range of random integer inputs. Default: ${DEFAULT-VALUE}.")
+  private IntRange intRange;
+
+  @Option(names = "--seed", paramLabel = "SEED", defaultValue = "1",
+      description = "Seed of the random inputs. Default: ${DEFAULT-VALUE}.")
+  private long seed;
+
+  @Override
+  public Integer call() throws IOException {
+    checkOptions();
+    PrintWriter out = spec.commandLine().getOut();
+
+    long t0 = System.nanoTime();
+    Graph graph = OnnxImporter.load(model);
+    long loadNanos = System.nanoTime() - t0;
+    LOG.debug("loaded {} in {} ms: {}", model, millis(loadNanos), graph);
+
+    Map<String, Tensor> inputs = readInputs(graph);
+    if (randomInputs) {
+      Map<String, Tensor> made = new RandomInputs(dims, intRange, seed).complete(graph, inputs);
+      made.forEach((name, t) -> out.println("input  " + name + ": " + TensorSummary.of(t) + " (random)"));
+      inputs.putAll(made);
+    } else {
+      requireAllInputs(graph, inputs);
+    }
+    if (saveInputsDir != null) {
+      writeAll(inputs, saveInputsDir);
+    }
+
+    ReferenceEvaluator evaluator = ReferenceEvaluator.standard();
+    long t1 = System.nanoTime();
+    Map<String, Tensor> outputs = evaluator.run(graph, inputs);
+    long evalNanos = System.nanoTime() - t1;
+
+    Map<String, Path> written = outputDir == null ? Map.of() : writeAll(outputs, outputDir);
+    for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+      Path file = written.get(e.getKey());
+      out.println("output " + e.getKey() + ": " + TensorSummary.of(e.getValue()) + (file == null ? "" : " -> " + file));
+    }
+    out.printf(Locale.ROOT, "evaluated %s with the %s engine in %s ms (model loaded in %s ms)%n",
+        model.getFileName(), engine, millis(evalNanos), millis(loadNanos));
+    out.flush();
+    return 0;
+  }
+
+  /** Writes each tensor to {@code dir} under a safe file name, keeping its real name inside the file. */
+  private static Map<String, Path> writeAll(Map<String, Tensor> tensors, Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Map<String, String> names = OutputFileNames.assign(new ArrayList<>(tensors.keySet()));
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      Path file = dir.resolve(names.get(e.getKey()));
+      OnnxTensors.write(e.getValue(), e.getKey(), file);
+      files.put(e.getKey(), file);
+    }
+    return files;
+  }
+
+  private void checkOptions() {
+    if (!engine.equals(REFERENCE_ENGINE)) {
+      throw new CliException("unknown engine '" + engine + "': only '" + REFERENCE_ENGINE
+          + "' is available in this version");
+    }
+    dims.forEach((name, size) -> {
+      if (size < 0) {
+        throw new CliException("--dim " + name + "=" + size + ": a dimension size must be >= 0");
+      }
+    });
+    if (!dims.isEmpty() && !randomInputs) {
+      throw new CliException("--dim only sizes random inputs; add --random-inputs");
+    }
+    if (!Files.isRegularFile(model)) {
+      throw new CliException("model file not found: " + model);
+    }
+  }
+
+  private Map<String, Tensor> readInputs(Graph graph) throws IOException {
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    for (Map.Entry<String, Path> e : inputFiles.entrySet()) {
+      String name = e.getKey();
+      if (graph.input(name).isEmpty() || graph.constants().containsKey(name)) {
+        throw new CliException("--input " + name + ": the model has no input named '" + name
+            + "'; its inputs are " + inputNames(graph));
+      }
+      try {
+        inputs.put(name, OnnxTensors.read(e.getValue()));
+      } catch (NoSuchFileException ex) {
+        throw new CliException("--input " + name + ": file not found: " + e.getValue(), ex);
+      }
+    }
+    return inputs;
+  }
+
+  private static void requireAllInputs(Graph graph, Map<String, Tensor> inputs) {
+    List<String> missing = new ArrayList<>();
+    for (ValueInfo in : graph.inputs()) {
+      if (!inputs.containsKey(in.name()) && !graph.constants().containsKey(in.name())) {
+        missing.add(in.name() + " " + in.type());
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new CliException("missing model input" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
+          + "; pass --input NAME=FILE.pb or --random-inputs");
+    }
+  }
+
+  private static List<String> inputNames(Graph graph) {
+    List<String> names = new ArrayList<>();
+    for (ValueInfo in : graph.inputs()) {
+      if (!graph.constants().containsKey(in.name())) {
+        names.add(in.name());
+      }
+    }
+    return names;
+  }
+
+  private static String millis(long nanos) {
+    return String.format(Locale.ROOT, "%.1f", nanos / 1e6);
+  }
+}
