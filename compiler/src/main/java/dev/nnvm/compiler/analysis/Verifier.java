@@ -62,8 +62,7 @@ public final class Verifier {
 
   /** Every problem of the graph, in graph order; empty when it is well formed. */
   public List<String> problems(Graph graph) {
-    List<String> problems = new ArrayList<>();
-    structure(graph, Set.of(), Set.of(), "", problems);
+    List<String> problems = structuralProblems(graph);
     if (problems.isEmpty()) {
       Graph inferred;
       try {
@@ -77,7 +76,16 @@ public final class Verifier {
     return problems;
   }
 
+  /** The problems found without type inference: definitions, order, cycles, outputs and operator schemas. */
+  public List<String> structuralProblems(Graph graph) {
+    List<String> problems = new ArrayList<>();
+    structure(graph, Set.of(), Set.of(), "", problems);
+    return problems;
+  }
+
   /**
+   * Checks one graph and, recursively, its sub-graphs.
+   *
    * @param outer values of the enclosing graphs defined before the node holding {@code g}
    * @param outerLater values enclosing graphs define only later: the enclosing graph reports those reads
    */
