@@ -593,7 +593,7 @@ public final class GraphParser {
       case FLOAT32: ((float[]) storage)[i] = l.toFloat(); break;
       case FLOAT16: ((float[]) storage)[i] = l.isNan() ? l.toFloat() : HalfFloats.roundToHalf(l.toFloat()); break;
       case BFLOAT16: ((float[]) storage)[i] = l.isNan() ? l.toFloat() : HalfFloats.roundToBfloat16(l.toFloat()); break;
-      case FLOAT64: ((double[]) storage)[i] = l.toDouble(true); break;
+      case FLOAT64: ((double[]) storage)[i] = l.toDouble(); break;
       case BOOL: ((boolean[]) storage)[i] = l.toBool(); break;
       case STRING: ((String[]) storage)[i] = l.toStringValue(); break;
       default: ((long[]) storage)[i] = l.toInteger(d); break;
@@ -618,16 +618,24 @@ public final class GraphParser {
 
     float toFloat() {
       if (isNan() && nanBits != null) {
-        return Float.intBitsToFloat((int) hexBits(8));
+        float f = Float.intBitsToFloat((int) hexBits(8));
+        if (!Float.isNaN(f)) {
+          throw error(nanBits, "bits " + nanBits.text + " are not a NaN of f32");
+        }
+        return f;
       }
       return (float) number(false);
     }
 
-    double toDouble(boolean f64) {
+    double toDouble() {
       if (isNan() && nanBits != null) {
-        return f64 ? Double.longBitsToDouble(hexBits(16)) : Float.intBitsToFloat((int) hexBits(8));
+        double v = Double.longBitsToDouble(hexBits(16));
+        if (!Double.isNaN(v)) {
+          throw error(nanBits, "bits " + nanBits.text + " are not a NaN of f64");
+        }
+        return v;
       }
-      return number(f64);
+      return number(true);
     }
 
     private double number(boolean f64) {
