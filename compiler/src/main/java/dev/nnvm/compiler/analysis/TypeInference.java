@@ -104,7 +104,7 @@ public final class TypeInference {
           inferred.put(o, outTypes.get(i));
         }
       }
-      if (allKnown && node.subgraphs().isEmpty() && !node.outputs().isEmpty()) {
+      if (allKnown && node.subgraphs().isEmpty() && !node.outputs().isEmpty() && def.isDeterministic()) {
         foldSmall(graph, typedNode, known);
       }
       ShapeValue sv = ShapeValuePropagation.propagate(node, shapeValues::get, types::get);

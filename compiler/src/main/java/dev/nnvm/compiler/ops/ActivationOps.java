@@ -62,7 +62,7 @@ final class ActivationOps {
       return x -> x < -lambd ? x + bias : x > lambd ? x - bias : 0;
     }, null).attr(AttrSpec.ofFloat("bias", 0f)).attr(AttrSpec.ofFloat("lambd", 0.5f)).register(r);
     binary("PRelu", ElementTypes.concat(FLOATS, new DType[] {DType.INT32, DType.INT64, DType.UINT32, DType.UINT64}),
-        ctx -> (x, slope) -> x < 0 ? slope * x : x,
+        (x, slope) -> x < 0 ? slope * x : x,
         (t, x, slope) -> t.isSigned() && x < 0 ? slope * x : x).register(r);
   }
 }

@@ -21,10 +21,10 @@ final class ArithmeticOps {
   private ArithmeticOps() {}
 
   static void register(OpRegistry r) {
-    binary("Add", NUMERIC, ctx -> (a, b) -> a + b, (t, a, b) -> a + b).register(r);
-    binary("Sub", NUMERIC, ctx -> (a, b) -> a - b, (t, a, b) -> a - b).register(r);
-    binary("Mul", NUMERIC, ctx -> (a, b) -> a * b, (t, a, b) -> a * b).register(r);
-    binary("Div", NUMERIC, ctx -> (a, b) -> a / b, ArithmeticOps::divide).register(r);
+    binary("Add", NUMERIC, (a, b) -> a + b, (t, a, b) -> a + b).register(r);
+    binary("Sub", NUMERIC, (a, b) -> a - b, (t, a, b) -> a - b).register(r);
+    binary("Mul", NUMERIC, (a, b) -> a * b, (t, a, b) -> a * b).register(r);
+    binary("Div", NUMERIC, (a, b) -> a / b, ArithmeticOps::divide).register(r);
     OpDef.builder("Mod")
         .pattern(FusionPattern.BROADCAST)
         .inputs(2)
@@ -74,12 +74,12 @@ final class ArithmeticOps {
         .eval(ctx -> {
           ElementwiseKernels.IntBinary g =
               ctx.attrString("direction").equals("LEFT") ? ArithmeticOps::shiftLeft : ArithmeticOps::shiftRight;
-          return List.of(ElementwiseKernels.binary(ctx, ctx.input(0), ctx.input(1), (a, b) -> a, g));
+          return List.of(ElementwiseKernels.binary(ctx, ctx.input(0), ctx.input(1), null, g));
         })
         .register(r);
-    binary("BitwiseAnd", INTS, ctx -> (a, b) -> a, (t, a, b) -> a & b).register(r);
-    binary("BitwiseOr", INTS, ctx -> (a, b) -> a, (t, a, b) -> a | b).register(r);
-    binary("BitwiseXor", INTS, ctx -> (a, b) -> a, (t, a, b) -> a ^ b).register(r);
+    binary("BitwiseAnd", INTS, null, (t, a, b) -> a & b).register(r);
+    binary("BitwiseOr", INTS, null, (t, a, b) -> a | b).register(r);
+    binary("BitwiseXor", INTS, null, (t, a, b) -> a ^ b).register(r);
   }
 
   private static void variadic(OpRegistry r, String name, DType[] types, DoubleBinaryOperator f,

@@ -10,9 +10,10 @@ import java.util.Locale;
 /**
  * ONNX Cast between every pair of supported element types: integers convert
  * exactly with wrap-around (u64 by its bits), floating values truncate toward
- * zero into integers and round to nearest-even into narrower floats, numbers
- * print as C's {@code %.8g} (f32, f16, bf16) or {@code %.17g} (f64), and
- * strings parse as decimal numbers including {@code INF} and {@code NaN}.
+ * zero into integers and round to nearest-even into narrower floats,
+ * floating numbers print as C's {@code %.8g} (as ONNX Runtime does, also for
+ * f64), bools as 1 and 0, and strings parse as decimal numbers including
+ * {@code INF} and {@code NaN}.
  */
 final class CastKernel {
   private CastKernel() {}
@@ -46,10 +47,6 @@ final class CastKernel {
         Tensor.setFromLong(to, out, i, exact);
         return;
       }
-    }
-    if (to == DType.BOOL && (t.equalsIgnoreCase("true") || t.equalsIgnoreCase("false"))) {
-      ((boolean[]) out)[i] = t.equalsIgnoreCase("true");
-      return;
     }
     Tensor.setFromDouble(to, out, i, parseDouble(t));
   }
@@ -91,7 +88,7 @@ final class CastKernel {
     if (t.isInteger()) {
       return Long.toString(x.longs()[i]);
     }
-    return formatG(x.getDouble(i), t == DType.FLOAT64 ? 17 : 8);
+    return formatG(x.getDouble(i), 8);
   }
 
   /** C's {@code %.<precision>g}, with ONNX Runtime's spelling of NaN and infinities. */

@@ -4,7 +4,6 @@ import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
-import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.ir.op.AttrSpec;
 import dev.nnvm.compiler.ir.op.EvalContext;
 import dev.nnvm.compiler.ir.op.InferContext;
@@ -19,7 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Constants and control flow: Constant, If, Loop and Scan (opset 9+). */
+/** Constants and control flow: Constant, If, Loop and Scan. */
 final class ControlFlowOps {
   private ControlFlowOps() {}
 
@@ -133,9 +132,6 @@ final class ControlFlowOps {
     for (int j = 0; j < k; j++) {
       scans.add(new ArrayList<>());
     }
-    if (maxTrips == null && condIn == null) {
-      throw ctx.error("has neither a trip count nor a condition input, so it never ends");
-    }
     for (long it = 0; it < limit && cond; it++) {
       Map<String, Tensor> bind = new HashMap<>();
       bind.put(body.inputs().get(0).name(), Tensor.scalarLong(DType.INT64, it));
@@ -144,9 +140,9 @@ final class ControlFlowOps {
         bind.put(body.inputs().get(2 + i).name(), carried.get(i));
       }
       List<Tensor> outs = ctx.runSubgraph(body, bind);
-      if (condIn != null) {
-        cond = outs.get(0).getBool(0);
-      }
+      // As in ONNX Runtime and the ONNX reference, the body's condition ends the loop even when the
+      // node has no cond input.
+      cond = outs.get(0).getBool(0);
       for (int i = 0; i < n; i++) {
         carried.set(i, outs.get(1 + i));
       }
@@ -167,24 +163,34 @@ final class ControlFlowOps {
    * Scan (opset 9+) inputs: N initial states, then M scan inputs. Body: (N
    * states, M slices) -> (N states, K slices). Outputs: N final states, then
    * K scan outputs stacked along their axes; directions 1 walk / stack in reverse.
+   *
+   * <p>Scan-8 differs: an optional sequence_lens input comes first, every
+   * input and output has a leading batch axis, scan inputs are scanned along
+   * axis 1 (attribute {@code directions}), and each batch entry runs the body
+   * for its own sequence length; shorter scan outputs are padded with zeros.
    */
   private static List<TensorType> inferScan(InferContext ctx) {
     ScanSpec s = new ScanSpec(ctx);
     List<TensorType> out = new ArrayList<>();
     for (int i = 0; i < s.n; i++) {
-      out.add(merge(ctx.inputType(i), s.body.outputs().get(i).type()));
+      TensorType initial = ctx.inputType(s.first + i);
+      out.add(s.batched ? initial : merge(initial, s.body.outputs().get(i).type()));
     }
     Dim trips = Dim.unknown();
-    if (s.m > 0) {
-      Shape first = ctx.inputType(s.n).shape();
-      if (first.hasRank()) {
-        trips = first.dim(ctx.axis(s.inputAxes[0], first.rank(), "scan_input_axes value"));
-      }
+    Dim batch = Dim.unknown();
+    Shape firstScan = ctx.inputType(s.first + s.n).shape();
+    if (firstScan.hasRank()) {
+      trips = firstScan.dim(s.batched ? 1 : ctx.axis(s.inputAxes[0], firstScan.rank(), "scan_input_axes value"));
+      batch = firstScan.dim(0);
     }
     for (int k = 0; k < s.k; k++) {
       TensorType slice = s.body.outputs().get(s.n + k).type();
-      int axis = slice.shape().hasRank() ? ctx.axis(s.outputAxes[k], slice.shape().rank() + 1, "scan_output_axes value")
-          : 0;
+      if (s.batched) {
+        out.add(slice.withShape(stackedShape(stackedShape(slice.shape(), 0, trips), 0, batch)));
+        continue;
+      }
+      int axis = slice.shape().hasRank()
+          ? ctx.axis(s.outputAxes[k], slice.shape().rank() + 1, "scan_output_axes value") : 0;
       out.add(slice.withShape(stackedShape(slice.shape(), axis, trips)));
     }
     return out;
@@ -192,43 +198,20 @@ final class ControlFlowOps {
 
   private static List<Tensor> evalScan(EvalContext ctx) {
     ScanSpec s = new ScanSpec(ctx);
+    if (s.batched) {
+      return evalBatchedScan(ctx, s);
+    }
     List<Tensor> state = new ArrayList<>();
     for (int i = 0; i < s.n; i++) {
       state.add(ctx.input(i));
     }
-    long trips = -1;
+    List<Tensor> inputs = new ArrayList<>();
     int[] axes = new int[s.m];
     for (int j = 0; j < s.m; j++) {
-      Tensor x = ctx.input(s.n + j);
-      axes[j] = ctx.axis(s.inputAxes[j], x.rank(), "scan_input_axes value");
-      if (trips >= 0 && x.dim(axes[j]) != trips) {
-        throw ctx.error("scan input %d has %d steps along axis %d, the first has %d", j, x.dim(axes[j]), axes[j],
-            trips);
-      }
-      trips = x.dim(axes[j]);
+      inputs.add(ctx.input(s.n + j));
+      axes[j] = ctx.axis(s.inputAxes[j], inputs.get(j).rank(), "scan_input_axes value");
     }
-    List<List<Tensor>> scans = new ArrayList<>();
-    for (int k = 0; k < s.k; k++) {
-      scans.add(new ArrayList<>());
-    }
-    for (int t = 0; t < Math.max(trips, 0); t++) {
-      Map<String, Tensor> bind = new HashMap<>();
-      for (int i = 0; i < s.n; i++) {
-        bind.put(s.body.inputs().get(i).name(), state.get(i));
-      }
-      for (int j = 0; j < s.m; j++) {
-        Tensor x = ctx.input(s.n + j);
-        int step = s.inputDirections[j] == 1 ? (int) trips - 1 - t : t;
-        bind.put(s.body.inputs().get(s.n + j).name(), slice(x, axes[j], step));
-      }
-      List<Tensor> outs = ctx.runSubgraph(s.body, bind);
-      for (int i = 0; i < s.n; i++) {
-        state.set(i, outs.get(i));
-      }
-      for (int k = 0; k < s.k; k++) {
-        scans.get(k).add(outs.get(s.n + k));
-      }
-    }
+    List<List<Tensor>> scans = runScan(ctx, s, state, inputs, axes, scanLength(ctx, inputs, axes));
     List<Tensor> result = new ArrayList<>(state);
     for (int k = 0; k < s.k; k++) {
       List<Tensor> parts = scans.get(k);
@@ -242,9 +225,101 @@ final class ControlFlowOps {
     return result;
   }
 
+  private static List<Tensor> evalBatchedScan(EvalContext ctx, ScanSpec s) {
+    Tensor lens = ctx.optionalInput(0);
+    Tensor firstScan = ctx.input(s.first + s.n);
+    int batch = (int) firstScan.dim(0);
+    int[] axes = new int[s.m];
+    java.util.Arrays.fill(axes, 0);
+    List<List<Tensor>> finalStates = new ArrayList<>();
+    List<List<Tensor>> scanOutputs = new ArrayList<>();
+    for (int i = 0; i < s.n + s.k; i++) {
+      (i < s.n ? finalStates : scanOutputs).add(new ArrayList<>());
+    }
+    for (int b = 0; b < batch; b++) {
+      List<Tensor> state = new ArrayList<>();
+      for (int i = 0; i < s.n; i++) {
+        state.add(slice(ctx.input(s.first + i), 0, b));
+      }
+      List<Tensor> inputs = new ArrayList<>();
+      for (int j = 0; j < s.m; j++) {
+        inputs.add(slice(ctx.input(s.first + s.n + j), 0, b));
+      }
+      long full = scanLength(ctx, inputs, axes);
+      long len = lens == null ? full : lens.getLong(b);
+      if (len < 0 || len > full) {
+        throw ctx.error("sequence_lens[%d] = %d is outside [0, %d]", b, len, full);
+      }
+      List<List<Tensor>> scans = runScan(ctx, s, state, inputs, axes, len);
+      for (int i = 0; i < s.n; i++) {
+        finalStates.get(i).add(state.get(i));
+      }
+      for (int k = 0; k < s.k; k++) {
+        List<Tensor> parts = scans.get(k);
+        while (!parts.isEmpty() && parts.size() < full) {
+          parts.add(Tensor.zeros(parts.get(0).dtype(), parts.get(0).shape()));
+        }
+        scanOutputs.get(k).add(stack(ctx, parts, 0, s.body.outputs().get(s.n + k).type()));
+      }
+    }
+    List<Tensor> result = new ArrayList<>();
+    for (int i = 0; i < s.n; i++) {
+      result.add(stack(ctx, finalStates.get(i), 0, s.body.outputs().get(i).type()));
+    }
+    for (int k = 0; k < s.k; k++) {
+      result.add(stack(ctx, scanOutputs.get(k), 0, s.body.outputs().get(s.n + k).type()));
+    }
+    return result;
+  }
+
+  /** The common number of steps of the scan inputs along their axes. */
+  private static long scanLength(EvalContext ctx, List<Tensor> inputs, int[] axes) {
+    long trips = -1;
+    for (int j = 0; j < inputs.size(); j++) {
+      long d = inputs.get(j).dim(axes[j]);
+      if (trips >= 0 && d != trips) {
+        throw ctx.error("scan input %d has %d steps along axis %d, the first has %d", j, d, axes[j], trips);
+      }
+      trips = d;
+    }
+    return trips;
+  }
+
+  /**
+   * Runs the body {@code trips} times; {@code state} is updated in place to
+   * the final states; returns the K lists of scan output slices in step order.
+   */
+  private static List<List<Tensor>> runScan(EvalContext ctx, ScanSpec s, List<Tensor> state, List<Tensor> inputs,
+      int[] axes, long trips) {
+    List<List<Tensor>> scans = new ArrayList<>();
+    for (int k = 0; k < s.k; k++) {
+      scans.add(new ArrayList<>());
+    }
+    for (int t = 0; t < trips; t++) {
+      Map<String, Tensor> bind = new HashMap<>();
+      for (int i = 0; i < s.n; i++) {
+        bind.put(s.body.inputs().get(i).name(), state.get(i));
+      }
+      for (int j = 0; j < s.m; j++) {
+        int step = s.inputDirections[j] == 1 ? (int) trips - 1 - t : t;
+        bind.put(s.body.inputs().get(s.n + j).name(), slice(inputs.get(j), axes[j], step));
+      }
+      List<Tensor> outs = ctx.runSubgraph(s.body, bind);
+      for (int i = 0; i < s.n; i++) {
+        state.set(i, outs.get(i));
+      }
+      for (int k = 0; k < s.k; k++) {
+        scans.get(k).add(outs.get(s.n + k));
+      }
+    }
+    return scans;
+  }
+
   /** The counts and per-input / per-output attributes of a Scan node, with defaults filled in. */
   private static final class ScanSpec {
     final Graph body;
+    final boolean batched;
+    final int first;
     final int n;
     final int m;
     final int k;
@@ -254,13 +329,11 @@ final class ControlFlowOps {
     final long[] outputAxes;
 
     ScanSpec(OpContext ctx) {
-      if (ctx.opset() < 9) {
-        throw new UnsupportedModelException(ctx.node().describe() + ": Scan before opset 9 (with sequence_lens "
-            + "and a batch axis) is not supported");
-      }
+      batched = ctx.opset() < 9;
+      first = batched ? 1 : 0;
       body = ctx.attrGraph("body");
       m = (int) ctx.attrInt("num_scan_inputs");
-      n = ctx.inputCount() - m;
+      n = ctx.inputCount() - first - m;
       if (m < 1 || n < 0) {
         throw ctx.error("num_scan_inputs %d does not fit %d inputs", m, ctx.inputCount());
       }
@@ -272,7 +345,7 @@ final class ControlFlowOps {
       if (ctx.outputCount() > n + k) {
         throw ctx.error("node has %d outputs, the body produces %d", ctx.outputCount(), n + k);
       }
-      inputDirections = perValue(ctx, "scan_input_directions", m);
+      inputDirections = perValue(ctx, batched ? "directions" : "scan_input_directions", m);
       outputDirections = perValue(ctx, "scan_output_directions", k);
       inputAxes = perValue(ctx, "scan_input_axes", m);
       outputAxes = perValue(ctx, "scan_output_axes", k);

@@ -39,7 +39,7 @@ final class ConversionOps {
         .attr(AttrSpec.ofFloat("min", -Float.MAX_VALUE))
         .attr(AttrSpec.ofFloat("max", Float.MAX_VALUE))
         .infer(ctx -> {
-          TypeRules.requireType(ctx, 0, ElementTypes.NUMERIC);
+          TypeRules.requireType(ctx, 0, ctx.opset() < 11 ? ElementTypes.FLOATS : ElementTypes.NUMERIC);
           for (int i = 1; i < ctx.inputCount(); i++) {
             if (ctx.hasInput(i)) {
               TypeRules.requireSameType(ctx, 0, i);

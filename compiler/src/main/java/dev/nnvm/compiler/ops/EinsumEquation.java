@@ -221,15 +221,17 @@ final class EinsumEquation {
     for (int j = 0; j < outShape.length; j++) {
       outStride[l.output[j]] = os[j];
     }
-    List<Integer> order = new ArrayList<>();
+    int[] order = new int[l.count];
+    int used = 0;
     for (int id : l.output) {
-      order.add(id);
+      order[used++] = id;
     }
     for (int id = 0; id < l.count; id++) {
       if (size[id] >= 0 && !isOut[id]) {
-        order.add(id);
+        order[used++] = id;
       }
     }
+    order = Arrays.copyOf(order, used);
     DType t = in.get(0).dtype();
     boolean integral = t.isInteger();
     int outSize = Tensor.elementCount(outShape);
@@ -263,8 +265,8 @@ final class EinsumEquation {
       }
       accD[o] += pD;
       accL[o] += pL;
-      for (int k = order.size() - 1; k >= 0; k--) {
-        int id = order.get(k);
+      for (int k = order.length - 1; k >= 0; k--) {
+        int id = order[k];
         if (++idx[id] < size[id]) {
           break;
         }

@@ -21,8 +21,6 @@ final class ElementTypes {
 
   static final DType[] NUMERIC_AND_BOOL = concat(NUMERIC, new DType[] {DType.BOOL});
 
-  static final DType[] ALL = DType.values();
-
   static final DType[] BOOL = {DType.BOOL};
 
   static DType[] concat(DType[] a, DType[] b) {

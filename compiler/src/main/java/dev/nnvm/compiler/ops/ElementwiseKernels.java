@@ -32,7 +32,10 @@ final class ElementwiseKernels {
     boolean test(Tensor a, int i, Tensor b, int j);
   }
 
-  /** Applies {@code f} (floating types) or {@code g} (integer types, may be null) to every element. */
+  /**
+   * Applies {@code f} (floating types and bool) or {@code g} (integer types;
+   * when null, integers go through {@code f}) to every element.
+   */
   static Tensor unary(EvalContext ctx, Tensor x, DoubleUnaryOperator f, IntUnary g) {
     DType t = x.dtype();
     Object out = Tensor.newStorage(t, x.size());

@@ -34,16 +34,11 @@ final class ElementwiseOps {
     DoubleUnaryOperator make(OpContext ctx);
   }
 
-  /** Makes the floating function of a binary operator from its node's attributes. */
-  @FunctionalInterface
-  interface BinaryFactory {
-    DoubleBinaryOperator make(OpContext ctx);
-  }
-
   /**
    * A unary ELEMWISE operator on the given element types: {@code f} for
-   * floating types, {@code g} for integer types (null: integers go through
-   * {@code f} with cast-style conversion of the result).
+   * floating types and bool (null when {@code types} has none), {@code g} for
+   * integer types (null: integers go through {@code f} with cast-style
+   * conversion of the result).
    */
   static OpDef.Builder unaryWithAttrs(String name, DType[] types, UnaryFactory f, ElementwiseKernels.IntUnary g) {
     return OpDef.builder(name)
@@ -63,14 +58,15 @@ final class ElementwiseOps {
 
   /**
    * A binary BROADCAST operator whose inputs share one element type from
-   * {@code types}; the result has that type.
+   * {@code types}; the result has that type. {@code f} computes floating
+   * types (null when {@code types} has none), {@code g} integer types.
    */
-  static OpDef.Builder binary(String name, DType[] types, BinaryFactory f, ElementwiseKernels.IntBinary g) {
+  static OpDef.Builder binary(String name, DType[] types, DoubleBinaryOperator f, ElementwiseKernels.IntBinary g) {
     return OpDef.builder(name)
         .pattern(FusionPattern.BROADCAST)
         .inputs(2)
         .infer(sameTypeBroadcast(types))
-        .eval(ctx -> List.of(ElementwiseKernels.binary(ctx, ctx.input(0), ctx.input(1), f.make(ctx), g)));
+        .eval(ctx -> List.of(ElementwiseKernels.binary(ctx, ctx.input(0), ctx.input(1), f, g)));
   }
 
   /**

@@ -42,7 +42,7 @@ final class MathOps {
     unary("Floor", FLOATS, Math::floor, null).register(r);
     unary("Ceil", FLOATS, Math::ceil, null).register(r);
     unary("Round", FLOATS, Math::rint, null).register(r);
-    unary("BitwiseNot", INTS, x -> x, (t, x) -> ~x).register(r);
+    unary("BitwiseNot", INTS, null, (t, x) -> ~x).register(r);
     unary("Not", ElementTypes.BOOL, x -> x == 0 ? 1 : 0, null).register(r);
     floatTest("IsNaN", ctx -> Double::isNaN).register(r);
     floatTest("IsInf", ctx -> {

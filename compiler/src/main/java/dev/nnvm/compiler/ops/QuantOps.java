@@ -37,14 +37,14 @@ final class QuantOps {
   private static final DType[] BYTES = {DType.UINT8, DType.INT8};
 
   static void register(OpRegistry r) {
+    // Elementwise on x with the scale and zero point broadcast along one axis (or all): BROADCAST.
     OpDef.builder("QuantizeLinear")
-        .pattern(FusionPattern.ELEMWISE)
+        .pattern(FusionPattern.BROADCAST)
         .inputs(2, 3)
         .attr(AttrSpec.ofInt("axis", 1))
         .attr(AttrSpec.ofInt("saturate", 1))
         .attr(AttrSpec.ofInt("block_size", 0))
         .attr(AttrSpec.ofInt("output_dtype", 0))
-        .attr(AttrSpec.ofInt("precision", 0))
         .infer(ctx -> {
           TypeRules.requireType(ctx, 0, DType.FLOAT32, DType.FLOAT16, DType.BFLOAT16, DType.INT32);
           TypeRules.requireType(ctx, 1, FLOAT_IN);
@@ -70,7 +70,7 @@ final class QuantOps {
         .register(r);
 
     OpDef.builder("DequantizeLinear")
-        .pattern(FusionPattern.ELEMWISE)
+        .pattern(FusionPattern.BROADCAST)
         .inputs(2, 3)
         .attr(AttrSpec.ofInt("axis", 1))
         .attr(AttrSpec.ofInt("block_size", 0))
@@ -308,8 +308,7 @@ final class QuantOps {
     }
     float scale = max == min ? 1f : (max - min) / 255f;
     float initialZeroPoint = 0f - min / scale;
-    // ONNX Runtime rounds the zero point half away from zero (std::round) after clamping to [0, 255].
-    long zp = Math.round(Math.max(0f, Math.min(255f, initialZeroPoint)));
+    long zp = (long) Math.rint(Math.max(0f, Math.min(255f, initialZeroPoint)));
     long[] out = new long[v.length];
     for (int i = 0; i < v.length; i++) {
       out[i] = saturate(DType.UINT8, Math.rint(v[i] / scale) + zp);

@@ -13,6 +13,7 @@ public final class StandardOps {
     ShapeOps.register(r);
     QuantOps.register(r);
     ControlFlowOps.register(r);
+    RandomOps.register(r);
     NnvmOps.register(r);
   }
 }

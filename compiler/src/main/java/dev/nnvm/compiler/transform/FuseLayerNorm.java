@@ -82,10 +82,17 @@ public final class FuseLayerNorm extends PatternRewrite {
       Node ln = new Node(add.name().isEmpty() ? add.output(0) + "/layernorm" : add.name(), "LayerNormalization", "",
           List.of(x, mul.input(1 - side), add.input(add.input(0).equals(mul.output(0)) ? 1 : 0)),
           List.of(add.output(0)),
-          Map.of("axis", Attribute.ofInt(rank - 1), "epsilon", Attribute.ofFloat(eps.get().floatValue())));
+          attributes(rank - 1, eps.get().floatValue()));
       return new Match(List.of(mean, sub, pow, var, addEps, sqrt, div, mul, add), List.of(ln));
     }
     return null;
+  }
+
+  private static Map<String, Attribute> attributes(int axis, float epsilon) {
+    Map<String, Attribute> m = new java.util.LinkedHashMap<>();
+    m.put("axis", Attribute.ofInt(axis));
+    m.put("epsilon", Attribute.ofFloat(epsilon));
+    return m;
   }
 
   static boolean is(Node n, String op) {

@@ -245,7 +245,11 @@ public final class FuseOperators implements Pass {
           out.add(fusedNode(group, kind[g], counter++, names));
         }
       }
-      return graph.toBuilder().nodes(out).build();
+      Set<String> defined = new HashSet<>();
+      out.forEach(n -> defined.addAll(n.outputs()));
+      Map<String, TensorType> types = new LinkedHashMap<>(graph.valueTypes());
+      types.keySet().retainAll(defined);
+      return graph.toBuilder().nodes(out).valueTypes(types).build();
     }
 
     private Node fusedNode(List<Integer> group, FusionPattern pattern, int index, Set<String> names) {
@@ -293,7 +297,7 @@ public final class FuseOperators implements Pass {
       b.nodes(body);
       for (String o : outputs) {
         b.output(o, typeOf(o));
-        }
+      }
       for (Node n : body) {
         for (String o : n.outputs()) {
           TensorType t = graph.valueTypes().get(o);

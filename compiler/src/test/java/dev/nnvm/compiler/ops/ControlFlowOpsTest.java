@@ -1,6 +1,7 @@
 package dev.nnvm.compiler.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,10 +95,38 @@ class ControlFlowOpsTest {
   }
 
   @Test
-  void loopWithoutConditionInputIgnoresBodyCondition() throws Exception {
+  void loopWithoutConditionInputRunsTripCount() throws Exception {
     Map<String, Tensor> out = checkAgainstOrt(loopGraph(Tensor.scalarLong(DType.INT64, 3), false, true),
         Map.of("x", random.of(DType.FLOAT32, 2, 3), "w", random.of(DType.FLOAT32, 2, 3)));
     assertArrayEquals(new long[] {3}, out.get("sums").shape());
+  }
+
+  @Test
+  void loopStopsWhenBodyConditionIsFalse() throws Exception {
+    Graph body = Graph.builder("body")
+        .input("i", TensorType.of(DType.INT64))
+        .input("c", TensorType.of(DType.BOOL))
+        .input("x_in", TensorType.of(DType.FLOAT32, 2))
+        .node(new Node("k", "Constant", "", List.of(), List.of("stop"),
+            Map.of("value", Attribute.ofTensor(Tensor.ofBools(new long[0], false)))))
+        .node(Node.of("add", "Add", List.of("x_in", "x_in"), List.of("x_out")))
+        .output("stop", TensorType.of(DType.BOOL))
+        .output("x_out", TensorType.of(DType.FLOAT32, 2))
+        .output("x_in", TensorType.of(DType.FLOAT32, 2))
+        .build();
+    for (String cond : new String[] {"", "cond"}) {
+      Graph g = Graph.builder("g").opset("", 13)
+          .input("x", TensorType.of(DType.FLOAT32, 2))
+          .constant("M", Tensor.scalarLong(DType.INT64, 3))
+          .constant("cond", Tensor.ofBools(new long[0], true))
+          .node(new Node("node", "Loop", "", List.of("M", cond, "x"), List.of("y", "seen"),
+              Map.of("body", Attribute.ofGraph(body))))
+          .output("y", TensorType.of(DType.FLOAT32, 2))
+          .output("seen", TensorType.of(DType.FLOAT32, 1, 2))
+          .build();
+      Map<String, Tensor> out = checkAgainstOrt(g, Map.of("x", random.of(DType.FLOAT32, 2)));
+      assertArrayEquals(new long[] {1, 2}, out.get("seen").shape());
+    }
   }
 
   @Test
@@ -161,6 +190,31 @@ class ControlFlowOpsTest {
         .attr("body", Attribute.ofGraph(scanBody(2, 3)))
         .attr("num_scan_inputs", 1L)
         .check();
+  }
+
+  @Test
+  void scan8HasABatchAxisAndSequenceLengths() {
+    Graph g = OpTester.op("Scan").opset(8).outputs("s", "ys")
+        .skipInput()
+        .input("s0", DType.FLOAT32, 2, 3)
+        .input("xs", DType.FLOAT32, 2, 4, 3)
+        .attr("body", Attribute.ofGraph(scanBody(3)))
+        .attr("num_scan_inputs", 1L)
+        .graph();
+    assertEquals("f32[2, 4, 3]", g.outputs().get(1).type().toString());
+    Tensor xs = Tensor.ofFloats(new long[] {2, 4, 1}, 1, 2, 3, 4, -1, -2, 5, 6);
+    Tensor s0 = Tensor.ofFloats(new long[] {2, 1}, 0, 10);
+    Graph one = OpTester.op("Scan").opset(8).outputs("s", "ys")
+        .input("lens", Tensor.ofLongs(DType.INT64, new long[] {2}, 4, 2))
+        .input("s0", s0).input("xs", xs)
+        .attr("body", Attribute.ofGraph(scanBody(1)))
+        .attr("num_scan_inputs", 1L)
+        .attr("directions", new long[] {1})
+        .graph();
+    Map<String, Tensor> out = ReferenceEvaluator.standard().run(one,
+        Map.of("lens", Tensor.ofLongs(DType.INT64, new long[] {2}, 4, 2), "s0", s0, "xs", xs));
+    assertEquals(Tensor.ofFloats(new long[] {2, 1}, 10, 7), out.get("s"));
+    assertEquals(Tensor.ofFloats(new long[] {2, 4, 1}, 4, 7, 9, 10, 8, 7, 0, 0), out.get("ys"));
   }
 
   @Test

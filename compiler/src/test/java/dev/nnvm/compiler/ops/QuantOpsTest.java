@@ -5,12 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.frontend.onnx.OnnxExporter;
+import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.ModelException;
+import dev.nnvm.compiler.ir.Node;
+import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.testing.OpTester;
+import dev.nnvm.compiler.testing.OrtOracle;
 import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.runtime.DType;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -97,6 +103,10 @@ class QuantOpsTest {
         .input("x", random.uniform(DType.FLOAT32, -6, -1, 9)).check();
     OpTester.op("DynamicQuantizeLinear").opset(11).outputs("y", "s", "zp")
         .input("x", Tensor.zeros(DType.FLOAT32, new long[] {3})).check();
+    for (float hi : new float[] {1f, 3f, 0.7f}) {
+      OpTester.op("DynamicQuantizeLinear").opset(11).outputs("y", "s", "zp")
+          .input("x", Tensor.ofFloats(new long[] {4}, -hi, hi, hi / 2, -hi / 4)).check();
+    }
   }
 
   @Test
@@ -112,6 +122,36 @@ class QuantOpsTest {
         .constant("bz", Tensor.ofLongs(DType.INT8, new long[] {4}, 1, 2, 3, 4)).check();
     OpTester.op("MatMulInteger").opset(10).input("a", random.ints(DType.UINT8, 0, 256, 6))
         .input("b", random.ints(DType.INT8, -128, 128, 2, 6, 3)).check();
+  }
+
+  /**
+   * The pattern of dynamically quantized transformers (all-MiniLM-L6-v2):
+   * DynamicQuantizeLinear on activations feeding MatMulInteger with int8
+   * weights; both outputs must be bit-exact against ONNX Runtime.
+   */
+  @Test
+  void dynamicQuantizeFeedingMatMulIntegerIsExact() throws Exception {
+    for (DType wt : new DType[] {DType.INT8, DType.UINT8}) {
+      Tensor w = wt == DType.INT8 ? random.ints(wt, -128, 128, 384, 64) : random.ints(wt, 0, 256, 384, 64);
+      Tensor wz = scalar(wt, wt == DType.INT8 ? 0 : 128);
+      Graph g = Graph.builder("qmatmul").opset("", 13)
+          .input("x", TensorType.of(DType.FLOAT32, 1, 16, 384))
+          .constant("w", w)
+          .constant("wz", wz)
+          .node(Node.of("dq", "DynamicQuantizeLinear", List.of("x"), List.of("xq", "xs", "xz")))
+          .node(Node.of("mm", "MatMulInteger", List.of("xq", "w", "xz", "wz"), List.of("y")))
+          .output("xq", TensorType.of(DType.UINT8, 1, 16, 384))
+          .output("xs", TensorType.of(DType.FLOAT32))
+          .output("xz", TensorType.of(DType.UINT8))
+          .output("y", TensorType.of(DType.INT32, 1, 16, 64))
+          .build();
+      Map<String, Tensor> feeds = Map.of("x", random.uniform(DType.FLOAT32, -4, 6, 1, 16, 384));
+      Map<String, Tensor> ours = ReferenceEvaluator.standard().run(g, feeds);
+      Map<String, Tensor> theirs = OrtOracle.run(OnnxExporter.toBytes(g), feeds);
+      for (String o : List.of("xq", "xs", "xz", "y")) {
+        assertEquals(theirs.get(o), ours.get(o), o + " (seed " + random.seed() + ")");
+      }
+    }
   }
 
   @Test

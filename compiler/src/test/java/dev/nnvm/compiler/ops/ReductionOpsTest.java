@@ -46,6 +46,22 @@ class ReductionOpsTest {
   }
 
   @Test
+  void halfPrecision() {
+    for (String op : new String[] {"ReduceSum", "ReduceMean", "ReduceMax"}) {
+      OpTester.op(op).opset(18).input("x", DType.FLOAT16, 4, 6).constant("axes", Tensor.vector(1))
+          .tolerance(2e-3, 2e-3).check();
+    }
+    OpTester.op("Softmax").opset(13).input("x", DType.FLOAT16, 3, 8).tolerance(2e-3, 2e-3).check();
+  }
+
+  @Test
+  void reduceRejectsBadKeepdims() {
+    ModelException e = assertThrows(ModelException.class,
+        () -> OpTester.op("ReduceMax").opset(11).input("x", DType.FLOAT32, 2, 3).attr("keepdims", 2L).graph());
+    assertTrue(e.getMessage().contains("ReduceMax 'node'"), e.getMessage());
+  }
+
+  @Test
   void reduceRejectsBadAxis() {
     ModelException e = assertThrows(ModelException.class,
         () -> OpTester.op("ReduceSum").opset(11).input("x", DType.FLOAT32, 2, 3).attr("axes", 5L).graph());
