@@ -10,6 +10,8 @@ import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ops.NnvmOps;
 import dev.nnvm.compiler.transform.Optimizer;
 import dev.nnvm.compiler.transform.PassReport;
+import dev.nnvm.compiler.transform.SpecializeInputs;
+import dev.nnvm.runtime.Shape;
 import dev.nnvm.compiler.viz.DotWriter;
 import dev.nnvm.compiler.viz.SvgWriter;
 import java.io.IOException;
@@ -60,6 +62,11 @@ final class InspectCommand implements Callable<Integer> {
       description = "Size of a symbolic dimension for the byte figures, e.g. --dim batch=8 (others count as 1).")
   private Map<String, Long> dims = new LinkedHashMap<>();
 
+  @Option(names = "--input-shape", paramLabel = "NAME=SHAPE",
+      description = "Compile for this input shape, e.g. --input-shape x=[1,3,640,640] or x=[N,3,640,640]"
+          + " (names stay symbolic); repeatable.")
+  private Map<String, String> inputShapes = new LinkedHashMap<>();
+
   @Option(names = "--dot", paramLabel = "FILE", description = "Write the optimized graph as Graphviz DOT.")
   private Path dot;
 
@@ -79,7 +86,7 @@ final class InspectCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     long t0 = System.nanoTime();
-    Graph graph = OnnxImporter.load(model);
+    Graph graph = SpecializeInputs.apply(OnnxImporter.load(model), parseShapes());
     long t1 = System.nanoTime();
     Optimizer.Result result;
     try {
@@ -105,6 +112,18 @@ final class InspectCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  private Map<String, Shape> parseShapes() {
+    Map<String, Shape> out = new LinkedHashMap<>();
+    inputShapes.forEach((name, text) -> {
+      try {
+        out.put(name, Shape.parse(text));
+      } catch (IllegalArgumentException e) {
+        throw new CliException("--input-shape " + name + ": " + e.getMessage(), e);
+      }
+    });
+    return out;
   }
 
   private static void write(Path file, String text) throws IOException {

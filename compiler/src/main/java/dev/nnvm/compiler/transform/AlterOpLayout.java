@@ -29,8 +29,9 @@ import java.util.Set;
  * {@code nnvm.ConvNCHWc} on the blocked twin of its input (a
  * {@code LayoutTransform} is inserted when there is none) with weights packed
  * at compile time. Elementwise operators whose tensor inputs all have blocked
- * twins of the same shape, or are scalar or per-channel constants (which are
- * re-laid out), run on the blocked values too. The plain value is
+ * twins with the output's channel count, or are scalar or per-channel
+ * constants (which are re-laid out), run on the blocked values too, and so do
+ * global pools (as a mean or max over H and W). The plain value is
  * materialized by a {@code LayoutTransform} back, just before the first node
  * that needs it in plain layout, or at the end for graph outputs.
  */
@@ -93,7 +94,7 @@ public final class AlterOpLayout implements Pass {
 
     Graph run() {
       for (Node n : graph.nodes()) {
-        if (!(tryConv(n) || tryElementwise(n))) {
+        if (!(tryConv(n) || tryGlobalPool(n) || tryElementwise(n))) {
           for (String in : n.inputs()) {
             materialize(in);
           }
@@ -204,7 +205,7 @@ public final class AlterOpLayout implements Pass {
         String b = blocked.get(in);
         Optional<TensorType> t = graph.typeOf(in);
         Tensor c = constants.get(in);
-        if (b != null && t.isPresent() && t.get().equals(outType.get())) {
+        if (b != null && t.isPresent() && sameChannels(t.get(), outType.get())) {
           ins.add(b);
           anyBlocked = true;
         } else if (c != null && c.size() == 1) {
@@ -227,6 +228,37 @@ public final class AlterOpLayout implements Pass {
       constants.putAll(relaid);
       String result = names.fresh(n.output(0) + "/nchw" + block + "c");
       out.add(n.withInputs(ins).withOutputs(List.of(result)));
+      blocked.put(n.output(0), result);
+      pendingPlain.add(n.output(0));
+      changed = true;
+      return true;
+    }
+
+    /**
+     * An operand whose blocked twin broadcasts like its plain form: rank 4
+     * with the output's channel count (N, H and W may broadcast).
+     */
+    private boolean sameChannels(TensorType in, TensorType out) {
+      return in.dtype() == out.dtype() && in.shape().hasRank() && in.shape().rank() == 4
+          && in.shape().dim(1).equals(out.shape().dim(1));
+    }
+
+    /** GlobalAverage/MaxPool on a blocked input: a mean or max over H and W, keeping the channel block. */
+    private boolean tryGlobalPool(Node n) {
+      boolean avg = FuseLayerNorm.is(n, "GlobalAveragePool");
+      if (!avg && !FuseLayerNorm.is(n, "GlobalMaxPool") || !blocked.containsKey(n.input(0))) {
+        return false;
+      }
+      Optional<TensorType> t = graph.typeOf(n.input(0));
+      if (t.isEmpty() || !t.get().shape().hasRank() || t.get().shape().rank() != 4) {
+        return false;
+      }
+      Map<String, Attribute> attrs = new LinkedHashMap<>();
+      attrs.put("axes", Attribute.ofInts(2, 3));
+      attrs.put("keepdims", Attribute.ofInt(1));
+      String result = names.fresh(n.output(0) + "/nchw" + block + "c");
+      out.add(new Node(n.name(), avg ? "ReduceMean" : "ReduceMax", "", List.of(blocked.get(n.input(0))),
+          List.of(result), attrs));
       blocked.put(n.output(0), result);
       pendingPlain.add(n.output(0));
       changed = true;
