@@ -62,8 +62,7 @@ public final class Verifier {
 
   /** Every problem of the graph, in graph order; empty when it is well formed. */
   public List<String> problems(Graph graph) {
-    List<String> problems = new ArrayList<>();
-    structure(graph, Set.of(), "", problems);
+    List<String> problems = structuralProblems(graph);
     if (problems.isEmpty()) {
       Graph inferred;
       try {
@@ -77,7 +76,20 @@ public final class Verifier {
     return problems;
   }
 
-  private void structure(Graph g, Set<String> outer, String scope, List<String> problems) {
+  /** The problems found without type inference: definitions, order, cycles, outputs and operator schemas. */
+  public List<String> structuralProblems(Graph graph) {
+    List<String> problems = new ArrayList<>();
+    structure(graph, Set.of(), Set.of(), "", problems);
+    return problems;
+  }
+
+  /**
+   * Checks one graph and, recursively, its sub-graphs.
+   *
+   * @param outer values of the enclosing graphs defined before the node holding {@code g}
+   * @param outerLater values enclosing graphs define only later: the enclosing graph reports those reads
+   */
+  private void structure(Graph g, Set<String> outer, Set<String> outerLater, String scope, List<String> problems) {
     Map<String, String> definedBy = new HashMap<>();
     for (ValueInfo in : g.inputs()) {
       define(definedBy, in.name(), "graph input", scope, problems);
@@ -109,23 +121,29 @@ public final class Verifier {
       } catch (ModelException e) {
         problems.add(scope + e.getMessage());
       }
-      for (String in : n.inputs()) {
-        if (in.isEmpty() || available.contains(in)) {
+      for (String in : reads(n)) {
+        if (available.contains(in) || outerLater.contains(in)) {
           continue;
         }
         Integer p = producer.get(in);
-        if (p == null) {
-          problems.add(scope + n.describe() + ": input '" + in + "' is not defined");
-        } else {
+        if (p != null) {
           lateUses.add(new int[] {p, i});
           lateValues.add(in);
+        } else if (n.inputs().contains(in)) {
+          problems.add(scope + n.describe() + ": input '" + in + "' is not defined");
+        }
+      }
+      Set<String> later = new HashSet<>(outerLater);
+      for (String v : producer.keySet()) {
+        if (!available.contains(v)) {
+          later.add(v);
         }
       }
       for (Map.Entry<String, Attribute> a : n.attributes().entrySet()) {
         List<Graph> subs = a.getValue().kind() == Attribute.Kind.GRAPH ? List.of(a.getValue().asGraph())
             : a.getValue().kind() == Attribute.Kind.GRAPHS ? a.getValue().asGraphs() : List.of();
         for (Graph sub : subs) {
-          structure(sub, available, scope + "in " + n.describe() + " attribute '" + a.getKey() + "' (graph '"
+          structure(sub, available, later, scope + "in " + n.describe() + " attribute '" + a.getKey() + "' (graph '"
               + sub.name() + "'): ", problems);
         }
       }
@@ -137,7 +155,7 @@ public final class Verifier {
     }
     reportLateUses(nodes, lateUses, lateValues, scope, problems);
     for (ValueInfo o : g.outputs()) {
-      if (!available.contains(o.name())) {
+      if (!available.contains(o.name()) && !outerLater.contains(o.name())) {
         problems.add(scope + "graph output '" + o.name() + "' is not defined");
       }
     }
@@ -153,8 +171,8 @@ public final class Verifier {
 
   /**
    * The values a node reads: its inputs and what its sub-graphs read from
-   * enclosing scopes (the sub-graph's own check reports those when undefined;
-   * here they only close dependency cycles).
+   * enclosing scopes (a sub-graph's own check reports those it cannot find
+   * anywhere; here they count as reads for order and cycles).
    */
   private static Set<String> reads(Node n) {
     Set<String> out = new LinkedHashSet<>();
@@ -198,8 +216,8 @@ public final class Verifier {
       }
       List<Integer> path = path(consumers, consumer, producer);
       if (path == null) {
-        problems.add(scope + nodes.get(consumer).describe() + ": input '" + lateValues.get(k)
-            + "' is used before " + nodes.get(producer).describe() + " defines it (nodes are not in topological order)");
+        problems.add(scope + nodes.get(consumer).describe() + " reads '" + lateValues.get(k) + "' before "
+            + nodes.get(producer).describe() + " defines it (nodes are not in topological order)");
         continue;
       }
       onCycle.addAll(path);

@@ -289,18 +289,18 @@ public final class GraphBuilder {
       }
     }
     Node node = new Node(nodeName, opType, domain, inNames, outs, attributes);
-    if (!node.domain().isEmpty() && !domains.containsKey(node.domain())) {
-      importDomain(node.domain(), 1);
-    }
     OpDef def = registry.validate(node);
     List<TensorType> outTypes;
     try {
-      int version = node.domain().isEmpty() ? opset : domains.get(node.domain());
+      int version = node.domain().isEmpty() ? opset : domains.getOrDefault(node.domain(), 1);
       outTypes = def.typeRule().infer(new InferContext(node, def, version, inTypes, inValues));
     } catch (ModelException e) {
       throw e;
     } catch (RuntimeException e) {
       throw new ModelException(node.describe() + ": type inference failed: " + e, e);
+    }
+    if (!node.domain().isEmpty() && !domains.containsKey(node.domain())) {
+      importDomain(node.domain(), 1);
     }
     graph.node(node);
     List<Value> result = new ArrayList<>();

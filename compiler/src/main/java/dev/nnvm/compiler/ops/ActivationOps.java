@@ -1,5 +1,9 @@
 package dev.nnvm.compiler.ops;
 
+import dev.nnvm.compiler.ir.UnsupportedModelException;
+import java.util.List;
+import dev.nnvm.compiler.ir.op.OpDef;
+
 import static dev.nnvm.compiler.ops.ElementTypes.FLOATS;
 import static dev.nnvm.compiler.ops.ElementwiseOps.binary;
 import static dev.nnvm.compiler.ops.ElementwiseOps.unary;
@@ -61,8 +65,27 @@ final class ActivationOps {
       double lambd = ctx.attrFloat("lambd");
       return x -> x < -lambd ? x + bias : x > lambd ? x - bias : 0;
     }, null).attr(AttrSpec.ofFloat("bias", 0f)).attr(AttrSpec.ofFloat("lambd", 0.5f)).register(r);
-    binary("PRelu", ElementTypes.concat(FLOATS, new DType[] {DType.INT32, DType.INT64, DType.UINT32, DType.UINT64}),
-        (x, slope) -> x < 0 ? slope * x : x,
-        (t, x, slope) -> t.isSigned() && x < 0 ? slope * x : x).register(r);
+    DType[] preluTypes = ElementTypes.concat(FLOATS, new DType[] {DType.INT32, DType.INT64, DType.UINT32, DType.UINT64});
+    OpDef.TypeRule preluRule = ElementwiseOps.sameTypeBroadcast(preluTypes);
+    ElementwiseKernels.IntBinary preluInt = (t, x, slope) -> t.isSigned() && x < 0 ? slope * x : x;
+    binary("PRelu", preluTypes, (x, slope) -> x < 0 ? slope * x : x, preluInt)
+        .infer(ctx -> {
+          requireNumpySlope(ctx, ctx.inputType(1).shape().isStatic() ? ctx.inputType(1).shape().elementCount() : -1);
+          return preluRule.infer(ctx);
+        })
+        .eval(ctx -> {
+          requireNumpySlope(ctx, ctx.input(1).size());
+          return List.of(ElementwiseKernels.binary(ctx, ctx.input(0), ctx.input(1), (x, slope) -> x < 0 ? slope * x : x,
+              preluInt));
+        })
+        .register(r);
+  }
+
+  /** PRelu-6 applied a [C] slope along the channel axis, not by numpy broadcasting: only a scalar slope means the same. */
+  private static void requireNumpySlope(dev.nnvm.compiler.ir.op.OpContext ctx, long slopeElements) {
+    if (ctx.opset() < 7 && slopeElements != 1) {
+      throw new UnsupportedModelException(ctx.node().describe()
+          + ": PRelu before opset 7 applies the slope per channel; only a single slope value is supported");
+    }
   }
 }

@@ -115,8 +115,8 @@ final class GatherScatterOps {
         .eval(GatherScatterOps::gatherNd)
         .register(r);
 
-    scatterElements(r, "ScatterElements");
-    scatterElements(r, "Scatter");
+    scatterElements(r, "ScatterElements", true);
+    scatterElements(r, "Scatter", false);
 
     OpDef.builder("ScatterND")
         .pattern(FusionPattern.OPAQUE)
@@ -135,6 +135,10 @@ final class GatherScatterOps {
         .inputs(3)
         .attr(AttrSpec.ofInt("axis", -1))
         .infer(ctx -> {
+          if (!ctx.inputType(0).dtype().isNumeric() || !ctx.inputType(1).dtype().isNumeric()) {
+            throw ctx.error("indices and depth must be numeric, got %s and %s", ctx.inputType(0).dtype(),
+                ctx.inputType(1).dtype());
+          }
           List<Dim> d = SymbolicShapes.dims(ctx, 0);
           DType t = ctx.inputType(2).dtype();
           if (d == null) {
@@ -336,40 +340,44 @@ final class GatherScatterOps {
     }), out));
   }
 
-  private static void scatterElements(OpRegistry r, String name) {
-    OpDef.builder(name)
+  /** ScatterElements, or its deprecated alias Scatter (opsets 9-10, which has no reduction). */
+  private static void scatterElements(OpRegistry r, String name, boolean withReduction) {
+    OpDef.Builder b = OpDef.builder(name)
         .pattern(FusionPattern.OPAQUE)
         .inputs(3)
-        .attr(AttrSpec.ofInt("axis", 0))
-        .attr(AttrSpec.ofString("reduction", "none").oneOf("none", "add", "mul", "max", "min"))
-        .infer(ctx -> {
+        .attr(AttrSpec.ofInt("axis", 0));
+    if (withReduction) {
+      b.attr(AttrSpec.ofString("reduction", "none").oneOf("none", "add", "mul", "max", "min"));
+    }
+    b.infer(ctx -> {
           SymbolicShapes.requireIndices(ctx, 1);
           TypeRules.requireSameType(ctx, 0, 2);
           requireSameRank(ctx, 0, 1);
           return List.of(ctx.inputType(0));
         })
-        .eval(ctx -> {
-          Tensor x = ctx.input(0);
-          Tensor ind = ctx.input(1);
-          Tensor upd = ctx.input(2);
-          long[] in = x.shape();
-          if (ind.rank() != in.length || !Arrays.equals(ind.shape(), upd.shape())) {
-            throw ctx.error("indices %s and updates %s must have the same shape and the rank of data %s",
-                Shape.toString(ind.shape()), Shape.toString(upd.shape()), Shape.toString(in));
-          }
-          int axis = ctx.axis(ctx.attrInt("axis"), in.length, "axis");
-          String red = ctx.attrString("reduction");
-          long[] st = Broadcasting.strides(in);
-          Object dst = IndexMaps.copyOf(x);
-          long[] is = ind.shape();
-          for (int k = 0; k < ind.size(); k++) {
-            long[] c = IndexMaps.unravel(k, is);
-            c[axis] = index(ctx, ind.getLong(k), in[axis]);
-            combine(x.dtype(), dst, IndexMaps.flat(c, st), upd, k, red);
-          }
-          return List.of(Tensor.of(x.dtype(), in, dst));
-        })
+        .eval(ctx -> List.of(scatterElements(ctx, withReduction ? ctx.attrString("reduction") : "none")))
         .register(r);
+  }
+
+  private static Tensor scatterElements(EvalContext ctx, String red) {
+    Tensor x = ctx.input(0);
+    Tensor ind = ctx.input(1);
+    Tensor upd = ctx.input(2);
+    long[] in = x.shape();
+    if (ind.rank() != in.length || !Arrays.equals(ind.shape(), upd.shape())) {
+      throw ctx.error("indices %s and updates %s must have the same shape and the rank of data %s",
+          Shape.toString(ind.shape()), Shape.toString(upd.shape()), Shape.toString(in));
+    }
+    int axis = ctx.axis(ctx.attrInt("axis"), in.length, "axis");
+    long[] st = Broadcasting.strides(in);
+    Object dst = IndexMaps.copyOf(x);
+    long[] is = ind.shape();
+    for (int k = 0; k < ind.size(); k++) {
+      long[] c = IndexMaps.unravel(k, is);
+      c[axis] = index(ctx, ind.getLong(k), in[axis]);
+      combine(x.dtype(), dst, IndexMaps.flat(c, st), upd, k, red);
+    }
+    return Tensor.of(x.dtype(), in, dst);
   }
 
   private static List<Tensor> scatterNd(EvalContext ctx) {

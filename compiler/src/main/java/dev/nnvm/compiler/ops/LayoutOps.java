@@ -18,8 +18,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Layout operators that move elements: Transpose, Concat, Split, Slice,
- * Tile, Pad, DepthToSpace, SpaceToDepth, Trilu, ReverseSequence. Kernels
+ * Layout operators that move elements: Transpose, Concat, Split and Tile
+ * here, and Slice ({@link SliceOp}), Pad ({@link PadOp}), DepthToSpace,
+ * SpaceToDepth, Trilu and ReverseSequence ({@link SpaceDepthOps}). Kernels
  * build an index map (see {@link IndexMaps}).
  */
 final class LayoutOps {
@@ -76,16 +77,6 @@ final class LayoutOps {
         .eval(LayoutOps::split)
         .register(r);
 
-    OpDef.builder("Slice")
-        .pattern(FusionPattern.INJECTIVE)
-        .inputs(1, 5)
-        .attr(AttrSpec.of("starts", Attribute.Kind.INTS))
-        .attr(AttrSpec.of("ends", Attribute.Kind.INTS))
-        .attr(AttrSpec.of("axes", Attribute.Kind.INTS))
-        .infer(LayoutOps::inferSlice)
-        .eval(LayoutOps::slice)
-        .register(r);
-
     OpDef.builder("Tile")
         .pattern(FusionPattern.INJECTIVE)
         .inputs(2)
@@ -125,6 +116,7 @@ final class LayoutOps {
         })
         .register(r);
 
+    SliceOp.register(r);
     PadOp.register(r);
     SpaceDepthOps.register(r);
   }
@@ -258,6 +250,7 @@ final class LayoutOps {
   }
 
   private static List<TensorType> inferSplit(InferContext ctx) {
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     int n = ctx.outputCount();
@@ -349,152 +342,6 @@ final class LayoutOps {
       offset += size;
     }
     return outs;
-  }
-
-  /** Per-axis slice parameters, resolved against a concrete dimension. */
-  private static final class SliceAxis {
-    long start;
-    long step = 1;
-    long length;
-  }
-
-  private static SliceAxis resolve(long dim, long start, long end, long step) {
-    SliceAxis s = new SliceAxis();
-    s.step = step;
-    if (start < 0) {
-      start += dim;
-    }
-    if (end < 0) {
-      end += dim;
-    }
-    if (step > 0) {
-      start = Math.max(0, Math.min(dim, start));
-      end = Math.max(0, Math.min(dim, end));
-      s.length = Math.max(0, (end - start + step - 1) / step);
-    } else {
-      start = Math.max(-1, Math.min(dim - 1, start));
-      end = Math.max(-1, Math.min(dim - 1, end));
-      s.length = Math.max(0, (start - end + (-step) - 1) / (-step));
-    }
-    s.start = start;
-    return s;
-  }
-
-  /** starts, ends, axes, steps of a Slice node, each null when unknown (axes/steps null also when absent). */
-  private static long[][] sliceParams(OpContext ctx, SymbolicShapes.IntsParam[] p, int rank) {
-    long[] starts = p[0].values();
-    long[] ends = p[1].values();
-    if (starts == null || ends == null || starts.length != ends.length) {
-      throw ctx.error("starts and ends must be given with the same length");
-    }
-    long[] axes = p[2].values();
-    if (axes == null) {
-      axes = new long[starts.length];
-      for (int i = 0; i < axes.length; i++) {
-        axes[i] = i;
-      }
-    }
-    long[] steps = p[3].values();
-    if (steps == null) {
-      steps = new long[starts.length];
-      Arrays.fill(steps, 1);
-    }
-    if (axes.length != starts.length || steps.length != starts.length) {
-      throw ctx.error("starts, ends, axes and steps must have the same length");
-    }
-    int[] ax = SymbolicShapes.axes(ctx, axes, rank, "axis");
-    long[] out = new long[ax.length];
-    for (int i = 0; i < ax.length; i++) {
-      out[i] = ax[i];
-      if (steps[i] == 0) {
-        throw ctx.error("steps must not be zero");
-      }
-    }
-    return new long[][] {starts, ends, out, steps};
-  }
-
-  private static List<TensorType> inferSlice(InferContext ctx) {
-    List<Dim> d = SymbolicShapes.dims(ctx, 0);
-    DType t = ctx.inputType(0).dtype();
-    if (d == null) {
-      return List.of(TensorType.unknownShape(t));
-    }
-    SymbolicShapes.IntsParam[] p = {
-        SymbolicShapes.param(ctx, "starts", 1), SymbolicShapes.param(ctx, "ends", 2),
-        SymbolicShapes.param(ctx, "axes", 3), SymbolicShapes.param(ctx, null, ctx.opset() >= 10 ? 4 : -1)};
-    for (SymbolicShapes.IntsParam q : p) {
-      if (!q.known()) {
-        if (p[2].known() && p[2].values() != null) {
-          List<Dim> out = new ArrayList<>(d);
-          for (int a : SymbolicShapes.axes(ctx, p[2].values(), d.size(), "axis")) {
-            out.set(a, Dim.unknown());
-          }
-          return List.of(SymbolicShapes.type(t, out));
-        }
-        return List.of(SymbolicShapes.type(t, SymbolicShapes.unknownDims(d.size())));
-      }
-    }
-    long[][] q = sliceParams(ctx, p, d.size());
-    List<Dim> out = new ArrayList<>(d);
-    for (int i = 0; i < q[0].length; i++) {
-      int a = (int) q[2][i];
-      Dim dim = d.get(a);
-      if (dim.isStatic()) {
-        out.set(a, Dim.of(resolve(dim.value(), q[0][i], q[1][i], q[3][i]).length));
-      } else {
-        boolean whole = q[3][i] == 1 && q[0][i] == 0 && q[1][i] >= Integer.MAX_VALUE;
-        out.set(a, whole ? dim : Dim.unknown());
-      }
-    }
-    return List.of(SymbolicShapes.type(t, out));
-  }
-
-  private static List<Tensor> slice(EvalContext ctx) {
-    Tensor x = ctx.input(0);
-    long[] in = x.shape();
-    long[][] raw = {
-        SymbolicShapes.param(ctx, "starts", 1), SymbolicShapes.param(ctx, "ends", 2),
-        SymbolicShapes.param(ctx, "axes", 3), ctx.opset() >= 10 ? SymbolicShapes.param(ctx, null, 4) : null};
-    if (raw[0] == null || raw[1] == null || raw[0].length != raw[1].length) {
-      throw ctx.error("starts and ends must be given with the same length");
-    }
-    long[] axes = raw[2];
-    if (axes == null) {
-      axes = new long[raw[0].length];
-      for (int i = 0; i < axes.length; i++) {
-        axes[i] = i;
-      }
-    }
-    long[] steps = raw[3];
-    if (steps == null) {
-      steps = new long[raw[0].length];
-      Arrays.fill(steps, 1);
-    }
-    if (axes.length != raw[0].length || steps.length != raw[0].length) {
-      throw ctx.error("starts, ends, axes and steps must have the same length");
-    }
-    int[] ax = SymbolicShapes.axes(ctx, axes, in.length, "axis");
-    long[] start = new long[in.length];
-    long[] step = new long[in.length];
-    long[] out = in.clone();
-    Arrays.fill(step, 1);
-    for (int i = 0; i < ax.length; i++) {
-      if (steps[i] == 0) {
-        throw ctx.error("steps must not be zero");
-      }
-      SliceAxis s = resolve(in[ax[i]], raw[0][i], raw[1][i], steps[i]);
-      start[ax[i]] = s.start;
-      step[ax[i]] = s.step;
-      out[ax[i]] = s.length;
-    }
-    long[] st = Broadcasting.strides(in);
-    return List.of(IndexMaps.take(x, IndexMaps.build(out, c -> {
-      long f = 0;
-      for (int i = 0; i < c.length; i++) {
-        f += (start[i] + c[i] * step[i]) * st[i];
-      }
-      return (int) f;
-    }), out));
   }
 
   private static long[] repeats(OpContext ctx, Tensor t, int rank) {

@@ -36,7 +36,18 @@ public final class NnvmOps {
 
   private NnvmOps() {}
 
+  /** Converts between NCHW and NCHW{block}c (attributes {@code block}, {@code to_blocked}). */
+  public static final String LAYOUT_TRANSFORM = BlockedLayoutOps.LAYOUT_TRANSFORM;
+  /** Convolution on NCHW{block}c data with packed weights. */
+  public static final String CONV_BLOCKED = BlockedLayoutOps.CONV_BLOCKED;
+
+  /** Packs Conv weights [O, I, KH, KW] as [O/b, I/bi, KH, KW, bi, b]. */
+  public static Tensor packConvWeights(Tensor w, int blockIn, int block) {
+    return BlockedLayoutOps.packWeights(w, blockIn, block);
+  }
+
   static void register(OpRegistry r) {
+    BlockedLayoutOps.register(r);
     OpDef.builder(DOMAIN, FUSED)
         .pattern(FusionPattern.OPAQUE)
         .inputs(0, Integer.MAX_VALUE)

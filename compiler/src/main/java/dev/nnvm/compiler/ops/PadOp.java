@@ -36,6 +36,11 @@ final class PadOp {
   }
 
   private static List<TensorType> infer(InferContext ctx) {
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {3}, DType.INT32, DType.INT64);
+    if (ctx.hasInput(2)) {
+      TypeRules.requireSameType(ctx, 0, 2);
+    }
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     if (d == null) {

@@ -24,8 +24,11 @@ import java.util.List;
  * resampled one axis at a time. For each output index along an axis the
  * coordinate transformation gives a position in the input, and the mode turns
  * it into neighbour indices and weights (nearest: one, linear: two, cubic:
- * four). Interpolation is separable, so the passes give the same result as
- * interpolating all axes at once.
+ * four; with antialias, linear and cubic kernels are widened by 1 / scale when
+ * downsampling). Interpolation is separable, so the passes give the same result as
+ * interpolating all axes at once. An axis with scale 1 and an unchanged size is
+ * left alone (as ONNX Runtime does), even where a coordinate transformation
+ * such as tf_half_pixel_for_nn would shift it.
  */
 final class ResizeOps {
   private ResizeOps() {}
@@ -43,7 +46,7 @@ final class ResizeOps {
         .attr(AttrSpec.ofFloat("extrapolation_value", 0f))
         .attr(AttrSpec.ofString("nearest_mode", "round_prefer_floor").oneOf("round_prefer_floor",
             "round_prefer_ceil", "floor", "ceil"))
-        .attr(AttrSpec.ofInt("antialias", 0).oneOf(0))
+        .attr(AttrSpec.ofInt("antialias", 0).oneOf(0, 1))
         .attr(AttrSpec.of("axes", Attribute.Kind.INTS))
         .attr(AttrSpec.ofString("keep_aspect_ratio_policy", "stretch").oneOf("stretch", "not_larger", "not_smaller"))
         .infer(ctx -> inferResize(ctx, ctx.opset() < 11 ? 1 : 2, ctx.opset() < 11 ? -1 : 3))
@@ -61,15 +64,14 @@ final class ResizeOps {
     OpDef.builder("Upsample")
         .pattern(FusionPattern.INJECTIVE)
         .inputs(1, 2)
-        .attr(AttrSpec.ofString("mode", "nearest").oneOf("nearest", "linear", "bilinear"))
+        .attr(AttrSpec.ofString("mode", "nearest").oneOf("nearest", "linear"))
         .attr(AttrSpec.of("scales", Attribute.Kind.FLOATS))
         .infer(ctx -> inferResize(ctx, 1, -1))
         .eval(ctx -> {
           long[] in = ctx.input(0).shape();
           double[] scales = ctx.hasAttr("scales") ? toDoubles(ctx.attrFloats("scales")) : floats(ctx, 1);
           Plan p = plan(ctx, in, scales, null);
-          String mode = ctx.attrString("mode").equals("nearest") ? "nearest" : "linear";
-          return List.of(resize(ctx, ctx.input(0), p, mode, "asymmetric", "simple", null));
+          return List.of(resize(ctx, ctx.input(0), p, ctx.attrString("mode"), "asymmetric", "simple", null));
         })
         .register(r);
   }
@@ -164,6 +166,8 @@ final class ResizeOps {
   }
 
   private static List<TensorType> inferResize(InferContext ctx, int scalesInput, int sizesInput) {
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {scalesInput}, DType.FLOAT32);
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {sizesInput}, DType.INT64);
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     if (d == null) {
@@ -229,12 +233,14 @@ final class ResizeOps {
     double[] data = x.toDoubleArray();
     double a = ctx.def().attrs().containsKey("cubic_coeff_a") ? ctx.attrFloat("cubic_coeff_a") : -0.75;
     boolean exclude = ctx.def().attrs().containsKey("exclude_outside") && ctx.attrInt("exclude_outside") != 0;
+    boolean antialias = ctx.def().attrs().containsKey("antialias") && ctx.attrInt("antialias") != 0;
     double extrapolation = ctx.def().attrs().containsKey("extrapolation_value") ? ctx.attrFloat("extrapolation_value") : 0;
     for (int axis = 0; axis < rank; axis++) {
-      if (!p.axis[axis]) {
+      boolean identity = p.scale[axis] == 1 && p.out[axis] == shape[axis] && !coord.equals("tf_crop_and_resize");
+      if (!p.axis[axis] || identity) {
         continue;
       }
-      Taps taps = new Taps(shape[axis], p.out[axis], p.scale[axis], mode, coord, nearest, a, exclude,
+      Taps taps = new Taps(shape[axis], p.out[axis], p.scale[axis], mode, coord, nearest, a, exclude, antialias,
           roiStart[axis], roiEnd[axis]);
       long[] next = shape.clone();
       next[axis] = p.out[axis];
@@ -282,7 +288,7 @@ final class ResizeOps {
     final double[][] weight;
 
     Taps(long inLen, long outLen, double scale, String mode, String coord, String nearest, double a,
-        boolean exclude, double roiStart, double roiEnd) {
+        boolean exclude, boolean antialias, double roiStart, double roiEnd) {
       index = new int[(int) outLen][];
       weight = new double[(int) outLen][];
       for (int j = 0; j < outLen; j++) {
@@ -295,37 +301,45 @@ final class ResizeOps {
             index[j] = new int[] {clamp(nearestIndex(xo, nearest, scale), inLen)};
             weight[j] = new double[] {1};
             break;
-          case "linear": {
-            long i0 = (long) Math.floor(xo);
-            double t = xo - i0;
-            set(j, new long[] {i0, i0 + 1}, new double[] {1 - t, t}, inLen, exclude);
+          default:
+            filter(j, xo, mode.equals("linear"), antialias ? Math.min(scale, 1) : 1, a, inLen, exclude);
             break;
-          }
-          default: {
-            long i0 = (long) Math.floor(xo);
-            double t = xo - i0;
-            set(j, new long[] {i0 - 1, i0, i0 + 1, i0 + 2},
-                new double[] {cubic(t + 1, a), cubic(t, a), cubic(1 - t, a), cubic(2 - t, a)}, inLen, exclude);
-            break;
-          }
         }
       }
     }
 
-    private void set(int j, long[] idx, double[] w, long inLen, boolean exclude) {
-      int[] ii = new int[idx.length];
+    /**
+     * Linear or cubic taps around {@code xo}. The kernel is stretched by
+     * 1 / {@code stretch} (antialiasing when downsampling; 1 otherwise), and
+     * its weights are normalized to sum to 1; taps outside the input read the
+     * edge, or get weight 0 with exclude_outside.
+     */
+    private void filter(int j, double xo, boolean linear, double stretch, double a, long inLen, boolean exclude) {
+      long i0 = (long) Math.floor(xo);
+      double t = xo - i0;
+      long first = (long) Math.floor(-(linear ? 1 : 2) / stretch) + 1;
+      int n = (int) (2 - 2 * first);
+      int[] ii = new int[n];
+      double[] w = new double[n];
       double sum = 0;
-      for (int k = 0; k < idx.length; k++) {
-        boolean outside = idx[k] < 0 || idx[k] >= inLen;
-        if (exclude && outside) {
+      for (int k = 0; k < n; k++) {
+        double x = stretch * (first + k - t);
+        w[k] = linear ? Math.max(0, 1 - Math.abs(x)) : cubic(x, a);
+        sum += w[k];
+      }
+      double kept = 0;
+      for (int k = 0; k < n; k++) {
+        long idx = i0 + first + k;
+        w[k] /= sum;
+        if (exclude && (idx < 0 || idx >= inLen)) {
           w[k] = 0;
         }
-        sum += w[k];
-        ii[k] = clamp(idx[k], inLen);
+        kept += w[k];
+        ii[k] = clamp(idx, inLen);
       }
-      if (exclude && sum != 0) {
-        for (int k = 0; k < w.length; k++) {
-          w[k] /= sum;
+      if (exclude && kept != 0) {
+        for (int k = 0; k < n; k++) {
+          w[k] /= kept;
         }
       }
       index[j] = ii;

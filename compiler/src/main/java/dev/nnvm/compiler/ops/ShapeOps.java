@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.ops;
 
+import dev.nnvm.compiler.analysis.ShapeValue;
 import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
@@ -7,6 +8,7 @@ import dev.nnvm.compiler.ir.op.AttrSpec;
 import dev.nnvm.compiler.ir.op.EvalContext;
 import dev.nnvm.compiler.ir.op.FusionPattern;
 import dev.nnvm.compiler.ir.op.InferContext;
+import dev.nnvm.compiler.ir.op.OpContext;
 import dev.nnvm.compiler.ir.op.OpDef;
 import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.runtime.DType;
@@ -18,8 +20,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Shape and layout operators that only re-view or create tensors: Reshape,
- * Flatten, Squeeze, Unsqueeze, Shape, Size, Identity, ConstantOfShape,
+ * Shape and layout operators that only re-view or create tensors: Reshape
+ * ({@link ReshapeOp}), Flatten, Squeeze, Unsqueeze, Shape, Size, Identity, ConstantOfShape,
  * Range, Expand, EyeLike. Registers the other layout families too
  * ({@link LayoutOps}, {@link GatherScatterOps}, {@link ResizeOps}).
  */
@@ -27,16 +29,7 @@ final class ShapeOps {
   private ShapeOps() {}
 
   static void register(OpRegistry r) {
-    OpDef.builder("Reshape")
-        .pattern(FusionPattern.INJECTIVE)
-        .inputs(2)
-        .attr(AttrSpec.ofInt("allowzero", 0))
-        .infer(ShapeOps::inferReshape)
-        .eval(ctx -> {
-          Tensor x = ctx.input(0);
-          return List.of(x.reshape(reshapeTarget(ctx, x.shape(), ctx.input(1).toLongArray())));
-        })
-        .register(r);
+    ReshapeOp.register(r);
 
     OpDef.builder("Flatten")
         .pattern(FusionPattern.INJECTIVE)
@@ -69,7 +62,7 @@ final class ShapeOps {
         .infer(ShapeOps::inferSqueeze)
         .eval(ctx -> {
           Tensor x = ctx.input(0);
-          long[] axes = SymbolicShapes.param(ctx, "axes", 1);
+          long[] axes = SymbolicShapes.emptyAsAbsent(SymbolicShapes.param(ctx, "axes", 1));
           List<Long> out = new ArrayList<>();
           boolean[] drop = squeezed(ctx, x.shape(), axes);
           for (int i = 0; i < x.rank(); i++) {
@@ -86,6 +79,7 @@ final class ShapeOps {
         .inputs(1, 2)
         .attr(AttrSpec.of("axes", Attribute.Kind.INTS))
         .infer(ctx -> {
+          SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
           SymbolicShapes.IntsParam axes = SymbolicShapes.param(ctx, "axes", 1);
           if (!axes.present()) {
             throw ctx.error("needs axes");
@@ -153,6 +147,10 @@ final class ShapeOps {
           if (c.isPresent()) {
             return List.of(TensorType.of(t, c.get().toLongArray()));
           }
+          Optional<ShapeValue> symbolic = ctx.shapeValue(0);
+          if (symbolic.isPresent() && !symbolic.get().isScalar()) {
+            return List.of(SymbolicShapes.type(t, symbolic.get().toDims()));
+          }
           int n = SymbolicShapes.staticLength(ctx, 0);
           return List.of(n < 0 ? TensorType.unknownShape(t) : SymbolicShapes.type(t, SymbolicShapes.unknownDims(n)));
         })
@@ -212,6 +210,19 @@ final class ShapeOps {
               throw ctx.error("%s", e.getMessage());
             }
           }
+          Optional<ShapeValue> symbolic = ctx.shapeValue(1);
+          if (symbolic.isPresent() && !symbolic.get().isScalar() && x.shape().hasRank()) {
+            // Only the elements known to be 1 can be overridden by the input's dimension.
+            List<Dim> target = new ArrayList<>();
+            for (ShapeValue.Element e : symbolic.get().elements()) {
+              target.add(e.isNumber() && e.number() == 1 ? Dim.of(1) : e.toDim());
+            }
+            try {
+              return List.of(x.withShape(Broadcasting.shape(x.shape(), Shape.of(target))));
+            } catch (RuntimeException e) {
+              throw ctx.error("%s", e.getMessage());
+            }
+          }
           int n = SymbolicShapes.staticLength(ctx, 1);
           if (n < 0 || !x.shape().hasRank()) {
             return List.of(TensorType.unknownShape(x.dtype()));
@@ -266,143 +277,7 @@ final class ShapeOps {
     ResizeOps.register(r);
   }
 
-  private static List<TensorType> inferReshape(InferContext ctx) {
-    TypeRules.requireType(ctx, 1, DType.INT64);
-    TensorType x = ctx.inputType(0);
-    Optional<Tensor> c = ctx.constant(1);
-    if (c.isEmpty()) {
-      int n = SymbolicShapes.staticLength(ctx, 1);
-      return List.of(n < 0 ? TensorType.unknownShape(x.dtype()) : SymbolicShapes.type(x.dtype(), SymbolicShapes.unknownDims(n)));
-    }
-    long[] spec = c.get().toLongArray();
-    boolean allowZero = ctx.attrInt("allowzero") != 0;
-    List<Dim> in = SymbolicShapes.dims(ctx, 0);
-    List<Dim> out = new ArrayList<>();
-    boolean[] copied = new boolean[in == null ? 0 : in.size()];
-    int inferAt = -1;
-    for (int i = 0; i < spec.length; i++) {
-      long s = spec[i];
-      if (s == 0 && !allowZero) {
-        if (in != null && i >= in.size()) {
-          throw ctx.error("shape %s copies dimension %d of an input of rank %d", Arrays.toString(spec), i, in.size());
-        }
-        out.add(in == null ? Dim.unknown() : in.get(i));
-        if (in != null) {
-          copied[i] = true;
-        }
-      } else if (s == -1) {
-        if (inferAt >= 0) {
-          throw ctx.error("shape %s has more than one -1", Arrays.toString(spec));
-        }
-        inferAt = i;
-        out.add(Dim.unknown());
-      } else if (s < 0) {
-        throw ctx.error("shape %s has invalid dimension %d", Arrays.toString(spec), s);
-      } else {
-        out.add(Dim.of(s));
-      }
-    }
-    if (inferAt >= 0 && in != null) {
-      out.set(inferAt, inferredDim(ctx, in, copied, out, inferAt, spec));
-    }
-    if (in != null && inferAt < 0) {
-      List<Dim> restIn = new ArrayList<>();
-      List<Dim> restOut = new ArrayList<>();
-      for (int i = 0; i < in.size(); i++) {
-        if (!copied[i]) {
-          restIn.add(in.get(i));
-        }
-      }
-      for (int i = 0; i < out.size(); i++) {
-        if (i >= copied.length || !copied[i]) {
-          restOut.add(out.get(i));
-        }
-      }
-      Dim pin = SymbolicShapes.product(restIn);
-      Dim pout = SymbolicShapes.product(restOut);
-      if (pin.isStatic() && pout.isStatic() && pin.value() != pout.value()) {
-        throw ctx.error("cannot reshape %s to %s: element counts differ", x.shape(), Arrays.toString(spec));
-      }
-    }
-    return List.of(SymbolicShapes.type(x.dtype(), out));
-  }
-
-  /**
-   * The -1 dimension of a Reshape: input dims not copied by a 0 must divide
-   * by the other output dims; symbolic dims that appear on both sides cancel.
-   */
-  private static Dim inferredDim(InferContext ctx, List<Dim> in, boolean[] copied, List<Dim> out, int at, long[] spec) {
-    List<Dim> rest = new ArrayList<>();
-    for (int i = 0; i < in.size(); i++) {
-      if (!copied[i]) {
-        rest.add(in.get(i));
-      }
-    }
-    long divisor = 1;
-    for (int i = 0; i < out.size(); i++) {
-      if (i == at || spec[i] == 0 && i < copied.length && copied[i]) {
-        continue;
-      }
-      divisor *= out.get(i).value();
-    }
-    long known = 1;
-    Dim symbol = null;
-    for (Dim d : rest) {
-      if (d.isStatic()) {
-        known *= d.value();
-      } else if (symbol == null && d.isSymbolic()) {
-        symbol = d;
-      } else {
-        return Dim.unknown();
-      }
-    }
-    if (symbol == null) {
-      if (divisor == 0 || known % divisor != 0) {
-        throw ctx.error("cannot reshape %d elements to %s", known, Arrays.toString(spec));
-      }
-      return Dim.of(known / divisor);
-    }
-    return known == divisor ? symbol : Dim.unknown();
-  }
-
-  static long[] reshapeTarget(EvalContext ctx, long[] in, long[] spec) {
-    boolean allowZero = ctx.attrInt("allowzero") != 0;
-    long[] out = new long[spec.length];
-    int inferAt = -1;
-    long known = 1;
-    for (int i = 0; i < spec.length; i++) {
-      long s = spec[i];
-      if (s == 0 && !allowZero) {
-        if (i >= in.length) {
-          throw ctx.error("shape %s copies dimension %d of an input of rank %d", Arrays.toString(spec), i, in.length);
-        }
-        out[i] = in[i];
-      } else if (s == -1) {
-        if (inferAt >= 0) {
-          throw ctx.error("shape %s has more than one -1", Arrays.toString(spec));
-        }
-        inferAt = i;
-        continue;
-      } else if (s < 0) {
-        throw ctx.error("shape %s has invalid dimension %d", Arrays.toString(spec), s);
-      } else {
-        out[i] = s;
-      }
-      known *= out[i];
-    }
-    long total = Tensor.elementCount(in);
-    if (inferAt >= 0) {
-      if (known == 0 || total % known != 0) {
-        throw ctx.error("cannot reshape %s to %s", Shape.toString(in), Arrays.toString(spec));
-      }
-      out[inferAt] = total / known;
-    } else if (known != total) {
-      throw ctx.error("cannot reshape %s (%d elements) to %s", Shape.toString(in), total, Arrays.toString(spec));
-    }
-    return out;
-  }
-
-  private static int flattenAxis(dev.nnvm.compiler.ir.op.OpContext ctx, int rank) {
+  private static int flattenAxis(OpContext ctx, int rank) {
     long a = ctx.attrInt("axis");
     long n = a < 0 ? a + rank : a;
     if (n < 0 || n > rank) {
@@ -412,7 +287,8 @@ final class ShapeOps {
   }
 
   private static List<TensorType> inferSqueeze(InferContext ctx) {
-    SymbolicShapes.IntsParam axes = SymbolicShapes.param(ctx, "axes", 1);
+    SymbolicShapes.requireTypesIfPresent(ctx, new int[] {1}, DType.INT64);
+    SymbolicShapes.IntsParam axes = SymbolicShapes.param(ctx, "axes", 1).emptyAsAbsent();
     List<Dim> d = SymbolicShapes.dims(ctx, 0);
     DType t = ctx.inputType(0).dtype();
     if (d == null || !axes.known()) {
@@ -463,7 +339,7 @@ final class ShapeOps {
     return drop;
   }
 
-  private static <T> List<T> unsqueeze(dev.nnvm.compiler.ir.op.OpContext ctx, List<T> dims, long[] axes, T one) {
+  private static <T> List<T> unsqueeze(OpContext ctx, List<T> dims, long[] axes, T one) {
     int rank = dims.size() + axes.length;
     int[] ax = SymbolicShapes.axes(ctx, axes, rank, "axis");
     boolean[] insert = new boolean[rank];
@@ -478,7 +354,7 @@ final class ShapeOps {
     return out;
   }
 
-  private static int[] shapeRange(dev.nnvm.compiler.ir.op.OpContext ctx, int rank) {
+  private static int[] shapeRange(OpContext ctx, int rank) {
     long start = ctx.attrInt("start");
     long end = ctx.hasAttr("end") ? ctx.attrInt("end") : rank;
     start = Math.max(0, Math.min(rank, start < 0 ? start + rank : start));
@@ -486,7 +362,7 @@ final class ShapeOps {
     return new int[] {(int) start, (int) Math.max(start, end)};
   }
 
-  private static Tensor fillValue(dev.nnvm.compiler.ir.op.OpContext ctx) {
+  private static Tensor fillValue(OpContext ctx) {
     if (!ctx.hasAttr("value")) {
       return Tensor.scalarFloat(0f);
     }
@@ -497,7 +373,7 @@ final class ShapeOps {
     return v;
   }
 
-  private static long rangeLength(dev.nnvm.compiler.ir.op.OpContext ctx, Tensor start, Tensor limit, Tensor delta) {
+  private static long rangeLength(OpContext ctx, Tensor start, Tensor limit, Tensor delta) {
     if (start.size() != 1 || limit.size() != 1 || delta.size() != 1) {
       throw ctx.error("start, limit and delta must be scalars");
     }
@@ -509,7 +385,7 @@ final class ShapeOps {
     return Math.max(0, (long) n);
   }
 
-  private static DType eyeType(dev.nnvm.compiler.ir.op.OpContext ctx, DType input) {
+  private static DType eyeType(OpContext ctx, DType input) {
     return ctx.hasAttr("dtype") ? DType.fromOnnx((int) ctx.attrInt("dtype")) : input;
   }
 }

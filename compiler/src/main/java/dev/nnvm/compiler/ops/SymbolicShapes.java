@@ -44,6 +44,11 @@ final class SymbolicShapes {
     long[] values() {
       return values;
     }
+
+    /** This parameter, or an absent one when it is a known empty list (Squeeze reads an empty axes list as omitted). */
+    IntsParam emptyAsAbsent() {
+      return known && values != null && values.length == 0 ? new IntsParam(true, null) : this;
+    }
   }
 
   /** The parameter from attribute {@code attr} (when set) or else from input {@code input}. */
@@ -67,6 +72,11 @@ final class SymbolicShapes {
       return ctx.input(input).toLongArray();
     }
     return null;
+  }
+
+  /** The values, or null when they are null or empty (an empty list given for an optional list). */
+  static long[] emptyAsAbsent(long[] values) {
+    return values == null || values.length == 0 ? null : values;
   }
 
   /** The shape of input {@code i}, or null when its rank is unknown. */
@@ -143,6 +153,15 @@ final class SymbolicShapes {
       seen[out[i]] = true;
     }
     return out;
+  }
+
+  /** Fails naming the node unless each given optional input is absent or has one of the allowed types. */
+  static void requireTypesIfPresent(InferContext ctx, int[] inputs, DType... allowed) {
+    for (int i : inputs) {
+      if (i >= 0 && ctx.hasInput(i)) {
+        TypeRules.requireType(ctx, i, allowed);
+      }
+    }
   }
 
   /** Fails naming the node unless input {@code i} is an int32 or int64 index tensor. */

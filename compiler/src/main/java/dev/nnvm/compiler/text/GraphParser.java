@@ -29,11 +29,10 @@ import java.util.Set;
  * expected. Text with elided constant data ({@code dense<elided>}) is rejected.
  */
 public final class GraphParser {
-  private final List<Token> tokens;
-  private int pos;
+  private final Lexer lexer;
 
   private GraphParser(String text) {
-    this.tokens = Lexer.tokenize(text);
+    this.lexer = new Lexer(text);
   }
 
   /** Parses one graph. */
@@ -47,19 +46,15 @@ public final class GraphParser {
   }
 
   private Token peek() {
-    return tokens.get(pos);
+    return lexer.peek(0);
   }
 
   private Token peek(int ahead) {
-    return tokens.get(Math.min(pos + ahead, tokens.size() - 1));
+    return lexer.peek(ahead);
   }
 
   private Token take() {
-    Token t = tokens.get(pos);
-    if (t.kind != Kind.END) {
-      pos++;
-    }
-    return t;
+    return lexer.take();
   }
 
   private TextParseException expected(String what) {
@@ -487,12 +482,32 @@ public final class GraphParser {
     return build(t, typeAt, data);
   }
 
-  /** {@code dense<[...]>} of a constant whose type came first. */
+  /**
+   * {@code dense<[...]>} of a constant whose type came first: elements go
+   * straight into the tensor's storage as they are read.
+   */
   private Tensor dense(TensorType t, Token typeAt) {
-    return build(t, typeAt, denseLiterals());
+    int count = staticCount(t, typeAt);
+    Object storage = Tensor.newStorage(t.dtype(), count);
+    openDense();
+    int n = 0;
+    while (!peek().is("]")) {
+      if (n > 0) {
+        punct(",");
+      }
+      Literal l = literal();
+      if (n < count) {
+        store(t.dtype(), storage, n, l);
+      }
+      n++;
+    }
+    take();
+    punct(">");
+    checkCount(t, typeAt, count, n);
+    return Tensor.of(t.dtype(), t.shape().toArray(), storage);
   }
 
-  private List<Literal> denseLiterals() {
+  private void openDense() {
     keyword("dense");
     punct("<");
     if (peek().isWord("elided")) {
@@ -500,6 +515,10 @@ public final class GraphParser {
           + "GraphPrinter.full() to get text that parses");
     }
     punct("[");
+  }
+
+  private List<Literal> denseLiterals() {
+    openDense();
     List<Literal> data = new ArrayList<>();
     while (!peek().is("]")) {
       if (!data.isEmpty()) {
@@ -543,32 +562,42 @@ public final class GraphParser {
   }
 
   private static Tensor build(TensorType t, Token typeAt, List<Literal> data) {
+    int count = staticCount(t, typeAt);
+    checkCount(t, typeAt, count, data.size());
+    Object storage = Tensor.newStorage(t.dtype(), count);
+    for (int i = 0; i < count; i++) {
+      store(t.dtype(), storage, i, data.get(i));
+    }
+    return Tensor.of(t.dtype(), t.shape().toArray(), storage);
+  }
+
+  private static int staticCount(TensorType t, Token typeAt) {
     if (!t.shape().isStatic()) {
       throw error(typeAt, "a tensor needs a static shape, got " + GraphPrinter.type(t));
     }
-    long[] shape = t.shape().toArray();
     long count = t.shape().elementCount();
-    if (count != data.size()) {
-      throw error(typeAt, "type " + GraphPrinter.type(t) + " holds " + count + " element(s), the data has "
-          + data.size());
+    if (count > Integer.MAX_VALUE - 8) {
+      throw error(typeAt, "type " + GraphPrinter.type(t) + " is too large for a heap tensor");
     }
-    DType d = t.dtype();
-    Object storage = Tensor.newStorage(d, data.size());
-    for (int i = 0; i < data.size(); i++) {
-      Literal l = data.get(i);
-      switch (d) {
-        case FLOAT32: ((float[]) storage)[i] = l.toFloat(); break;
-        case FLOAT16: ((float[]) storage)[i] = l.isNan() ? l.toFloat() : HalfFloats.roundToHalf(l.toFloat()); break;
-        case BFLOAT16:
-          ((float[]) storage)[i] = l.isNan() ? l.toFloat() : HalfFloats.roundToBfloat16(l.toFloat());
-          break;
-        case FLOAT64: ((double[]) storage)[i] = l.toDouble(true); break;
-        case BOOL: ((boolean[]) storage)[i] = l.toBool(); break;
-        case STRING: ((String[]) storage)[i] = l.toStringValue(); break;
-        default: ((long[]) storage)[i] = l.toInteger(d); break;
-      }
+    return (int) count;
+  }
+
+  private static void checkCount(TensorType t, Token typeAt, int count, int given) {
+    if (count != given) {
+      throw error(typeAt, "type " + GraphPrinter.type(t) + " holds " + count + " element(s), the data has " + given);
     }
-    return Tensor.of(d, shape, storage);
+  }
+
+  private static void store(DType d, Object storage, int i, Literal l) {
+    switch (d) {
+      case FLOAT32: ((float[]) storage)[i] = l.toFloat(); break;
+      case FLOAT16: ((float[]) storage)[i] = l.isNan() ? l.toFloat() : HalfFloats.roundToHalf(l.toFloat()); break;
+      case BFLOAT16: ((float[]) storage)[i] = l.isNan() ? l.toFloat() : HalfFloats.roundToBfloat16(l.toFloat()); break;
+      case FLOAT64: ((double[]) storage)[i] = l.toDouble(); break;
+      case BOOL: ((boolean[]) storage)[i] = l.toBool(); break;
+      case STRING: ((String[]) storage)[i] = l.toStringValue(); break;
+      default: ((long[]) storage)[i] = l.toInteger(d); break;
+    }
   }
 
   /** One literal of tensor data, converted once the element type is known. */
@@ -589,16 +618,24 @@ public final class GraphParser {
 
     float toFloat() {
       if (isNan() && nanBits != null) {
-        return Float.intBitsToFloat((int) hexBits(8));
+        float f = Float.intBitsToFloat((int) hexBits(8));
+        if (!Float.isNaN(f)) {
+          throw error(nanBits, "bits " + nanBits.text + " are not a NaN of f32");
+        }
+        return f;
       }
       return (float) number(false);
     }
 
-    double toDouble(boolean f64) {
+    double toDouble() {
       if (isNan() && nanBits != null) {
-        return f64 ? Double.longBitsToDouble(hexBits(16)) : Float.intBitsToFloat((int) hexBits(8));
+        double v = Double.longBitsToDouble(hexBits(16));
+        if (!Double.isNaN(v)) {
+          throw error(nanBits, "bits " + nanBits.text + " are not a NaN of f64");
+        }
+        return v;
       }
-      return number(f64);
+      return number(true);
     }
 
     private double number(boolean f64) {

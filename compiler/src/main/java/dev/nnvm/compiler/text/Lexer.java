@@ -3,7 +3,11 @@ package dev.nnvm.compiler.text;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Splits graph text into tokens with their line and column; {@code //} starts a comment. */
+/**
+ * Splits graph text into tokens with their line and column, on demand (so a
+ * constant with millions of elements never holds millions of tokens);
+ * {@code //} starts a comment.
+ */
 final class Lexer {
   /** Token kinds. */
   enum Kind { VALUE, WORD, STRING, INT, FLOAT, PUNCT, END }
@@ -42,28 +46,41 @@ final class Lexer {
   }
 
   private final String src;
+  private final List<Token> ahead = new ArrayList<>();
   private int pos;
   private int line = 1;
   private int lineStart;
 
-  private Lexer(String src) {
+  Lexer(String src) {
     this.src = src;
   }
 
-  static List<Token> tokenize(String src) {
-    return new Lexer(src).run();
+  /** The token {@code k} places ahead (0 = the next one); END repeats at the end of input. */
+  Token peek(int k) {
+    while (ahead.size() <= k) {
+      if (!ahead.isEmpty() && ahead.get(ahead.size() - 1).kind == Kind.END) {
+        return ahead.get(ahead.size() - 1);
+      }
+      ahead.add(scan());
+    }
+    return ahead.get(k);
   }
 
-  private List<Token> run() {
-    List<Token> out = new ArrayList<>();
-    while (true) {
-      skipSpaceAndComments();
-      if (pos >= src.length()) {
-        out.add(new Token(Kind.END, "", line, column()));
-        return out;
-      }
-      out.add(next());
+  /** Consumes and returns the next token; at the end of input, returns END without consuming it. */
+  Token take() {
+    Token t = peek(0);
+    if (t.kind != Kind.END) {
+      ahead.remove(0);
     }
+    return t;
+  }
+
+  private Token scan() {
+    skipSpaceAndComments();
+    if (pos >= src.length()) {
+      return new Token(Kind.END, "", line, column());
+    }
+    return next();
   }
 
   private int column() {

@@ -27,7 +27,7 @@ public final class Optimizer {
     Result(PassReport report, MemoryPlan plan, Map<String, Long> bindings) {
       this.report = report;
       this.plan = plan;
-      this.bindings = Map.copyOf(bindings);
+      this.bindings = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(bindings));
     }
 
     public Graph graph() {

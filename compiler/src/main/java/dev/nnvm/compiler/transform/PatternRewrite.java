@@ -31,7 +31,7 @@ public abstract class PatternRewrite implements Pass {
     public Match(List<Node> matched, List<Node> replacement, Map<String, Tensor> newConstants) {
       this.matched = List.copyOf(matched);
       this.replacement = List.copyOf(replacement);
-      this.newConstants = Map.copyOf(newConstants);
+      this.newConstants = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(newConstants));
     }
 
     public Match(List<Node> matched, List<Node> replacement) {

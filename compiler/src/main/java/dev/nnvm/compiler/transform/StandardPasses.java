@@ -7,7 +7,8 @@ import java.util.List;
  * level 1 adds inference simplification, constant and shape folding, CSE,
  * DCE, algebraic clean-ups and operator fusion; level 2 (the default) adds
  * the pattern fusions engines use for transformers; level 3 adds scale
- * folding into convolution and matrix weights.
+ * folding into convolution and matrix weights and the blocked NCHW{8}c
+ * convolution layout.
  */
 public final class StandardPasses {
   private StandardPasses() {}
@@ -32,6 +33,7 @@ public final class StandardPasses {
         FuseMatMulBias.INSTANCE,
         FoldConstants.INSTANCE,
         EliminateDeadCode.INSTANCE,
+        AlterOpLayout.INSTANCE,
         FuseOperators.INSTANCE);
   }
 }

@@ -60,7 +60,7 @@ class VerifierTest {
   @Test
   void outOfOrderUseNamesBothNodes() {
     assertEquals(List.of(
-        "Relu 'first': input 'b' is used before Relu 'second' defines it (nodes are not in topological order)"),
+        "Relu 'first' reads 'b' before Relu 'second' defines it (nodes are not in topological order)"),
         problems("graph g(%x: f32[2]) -> (%a: f32[2]) opset(ai.onnx=17) {\n"
             + "  %a = Relu(%b) {name = \"first\"}\n"
             + "  %b = Relu(%x) {name = \"second\"}\n"
@@ -84,6 +84,20 @@ class VerifierTest {
   }
 
   @Test
+  void cyclesThroughSubgraphReadsAreFound() {
+    assertEquals(List.of("nodes form a cycle: If 'if' -> Relu 'r' -> If 'if'"),
+        problems("graph g(%c: bool[]) -> (%late: f32[2]) opset(ai.onnx=17) {\n"
+            + "  %z = If(%c) {name = \"if\", then_branch = graph t() -> (%late: f32[2]) {\n"
+            + "    return %late\n"
+            + "  }, else_branch = graph e() -> (%late: f32[2]) {\n"
+            + "    return %late\n"
+            + "  }}\n"
+            + "  %late = Relu(%z) {name = \"r\"}\n"
+            + "  return %late\n"
+            + "}"));
+  }
+
+  @Test
   void unknownOperatorsAndBadAttributes() {
     assertEquals(List.of(
         "Frobnicate 'f': operator Frobnicate is not supported (" + dev.nnvm.compiler.ir.op.OpRegistry.standard().size()
@@ -101,16 +115,18 @@ class VerifierTest {
   @Test
   void subgraphsAreCheckedWithOuterScopeVisible() {
     assertEquals(List.of(
-        "in If 'if' attribute 'else_branch' (graph 'e'): Relu 'inner': input 'later' is not defined",
-        "in If 'if' attribute 'else_branch' (graph 'e'): graph output 'q' is not defined"),
+        "in If 'if' attribute 'else_branch' (graph 'e'): Add 'inner2': input 'nowhere' is not defined",
+        "in If 'if' attribute 'else_branch' (graph 'e'): graph output 'q' is not defined",
+        "If 'if' reads 'later' before Relu 'l' defines it (nodes are not in topological order)"),
         problems("graph g(%x: f32[2], %c: bool[]) -> (%z: f32[2]) opset(ai.onnx=17) {\n"
             + "  %z = If(%c) {name = \"if\", then_branch = graph t() -> (%x: f32[2]) {\n"
             + "    return %x\n"
             + "  }, else_branch = graph e() -> (%q: f32[2]) {\n"
             + "    %r = Relu(%later) {name = \"inner\"}\n"
+            + "    %s = Add(%r, %nowhere) {name = \"inner2\"}\n"
             + "    return %q\n"
             + "  }}\n"
-            + "  %later = Relu(%x)\n"
+            + "  %later = Relu(%x) {name = \"l\"}\n"
             + "  return %z\n"
             + "}"));
   }

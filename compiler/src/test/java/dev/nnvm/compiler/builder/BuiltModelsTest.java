@@ -122,6 +122,22 @@ class BuiltModelsTest {
   }
 
   @Test
+  void opsetSpecificFormsAtOpset13And18() throws Exception {
+    assumeOps("ReduceMean", "ReduceSum", "Squeeze", "Unsqueeze", "Erf");
+    for (int opset : new int[] {13, 18}) {
+      GraphBuilder b = new GraphBuilder("forms" + opset, opset);
+      Value x = b.input("x", DType.FLOAT32, "N", 4, 3);
+      Value m = b.squeeze(b.reduceMean(x, true, 1), 1);
+      Value s = b.reduceSum(b.unsqueeze(b.gelu(m), 0), false, 0, 2);
+      b.output("y", s);
+      Graph g = b.build();
+      String axesOf = g.nodes().get(0).attribute("axes") == null ? "input" : "attribute";
+      org.junit.jupiter.api.Assertions.assertEquals(opset >= 18 ? "input" : "attribute", axesOf);
+      check(g, Map.of("x", random.of(DType.FLOAT32, 2, 4, 3)), 1e-5);
+    }
+  }
+
+  @Test
   void shapeAndSelectionOps() throws Exception {
     assumeOps("Slice", "Concat", "Unsqueeze", "Squeeze", "Gather", "Cast", "Clip", "Where", "ReduceSum", "Erf",
         "Mul", "Sub");

@@ -60,6 +60,46 @@ class GraphBuilderTest {
   }
 
   @Test
+  void inputsConstantsAndRepeatedOutputsGoThroughIdentity() {
+    GraphBuilder b = new GraphBuilder("g");
+    Value x = b.input("x", DType.FLOAT32, "N");
+    Value r = b.relu(x);
+    b.output("y", r).output("y2", r).output("x_copy", x).output("c", b.scalar(DType.INT64, 3));
+    Graph g = b.build();
+    assertEquals("graph g(%x: f32[N]) -> (%y: f32[N], %y2: f32[N], %x_copy: f32[N], %c: i64[]) opset(ai.onnx=17) {\n"
+        + "  const %const_0: i64[] = dense<[3]>\n"
+        + "  %y = Relu(%x) {name = \"relu_0\"} : f32[N]\n"
+        + "  %y2 = Identity(%y) {name = \"identity_0\"} : f32[N]\n"
+        + "  %x_copy = Identity(%x) {name = \"identity_1\"} : f32[N]\n"
+        + "  %c = Identity(%const_0) {name = \"identity_2\"} : i64[]\n"
+        + "  return %y, %y2, %x_copy, %c\n"
+        + "}\n", GraphPrinter.print(g));
+  }
+
+  @Test
+  void genericOperatorsWithSeveralOutputs() {
+    GraphBuilder b = new GraphBuilder("g");
+    Value x = b.input("x", DType.FLOAT32, "N", 6);
+    java.util.List<Value> parts = b.op("", "Split", java.util.List.of(x, b.ints(2, 4)),
+        java.util.Map.of("axis", dev.nnvm.compiler.ir.Attribute.ofInt(1)), 2);
+    assertEquals(TensorType.parse("f32[N, 2]"), parts.get(0).type());
+    assertEquals(TensorType.parse("f32[N, 4]"), parts.get(1).type());
+    b.output("a", parts.get(0)).output("b", parts.get(1));
+    Graph g = b.build();
+    assertEquals(java.util.List.of("a", "b"), g.nodes().get(0).outputs());
+  }
+
+  @Test
+  void unknownOperatorsFailNamingTheNode() {
+    GraphBuilder b = new GraphBuilder("g");
+    Value x = b.input("x", DType.FLOAT32, 2);
+    ModelException e = assertThrows(ModelException.class,
+        () -> b.op("com.example", "Frob", java.util.List.of(x), java.util.Map.of(), 1));
+    assertEquals("com.example.Frob 'frob_0': operator com.example.Frob is not supported",
+        e.getMessage().substring(0, e.getMessage().indexOf(" (")));
+  }
+
+  @Test
   void opsetBelowMinimumIsRejected() {
     assertThrows(IllegalArgumentException.class, () -> new GraphBuilder("g", 11));
   }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.compiler.analysis.TypeInference;
+import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.frontend.onnx.OnnxExporter;
 import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.ModelException;
@@ -12,6 +14,8 @@ import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.testing.OpTester;
+import dev.nnvm.compiler.testing.OrtOracle;
+import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.runtime.DType;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +47,7 @@ class ShapeOpsTest {
     OpTester.op("Squeeze").opset(11).input("x", DType.FLOAT32, 1, 3, 1, 2).attr("axes", -2L, 0L).check();
     OpTester.op("Squeeze").opset(13).input("x", DType.FLOAT32, 1, 3, 1, 2).constant("a", i64(2)).check();
     OpTester.op("Squeeze").opset(13).input("x", DType.INT32, 1, 3, 1, 2).check();
+    OpTester.op("Squeeze").opset(13).input("x", DType.FLOAT32, 1, 3, 1).constant("a", i64()).check();
     OpTester.op("Unsqueeze").opset(11).input("x", DType.FLOAT32, 3, 2).attr("axes", 0L, -1L).check();
     OpTester.op("Unsqueeze").opset(13).input("x", DType.FLOAT32, 3, 2).constant("a", i64(3, 1)).check();
   }
@@ -174,6 +179,70 @@ class ShapeOpsTest {
         .node(node("Expand", List.of("x", "s"), "e", Map.of())), "r", "e");
     assertEquals(TensorType.parse("f32[?, ?, ?, ?]"), t.get("r"));
     assertEquals(TensorType.parse("f32[?, ?, ?, ?]"), t.get("e"));
+  }
+
+  @Test
+  void layoutOpsKeepSymbolsWhereDimsAreUnchanged() {
+    Map<String, TensorType> t = infer(transformerInput().toBuilder()
+        .input("img", TensorType.parse("f32[N, 16, H, W]"))
+        .input("ids", TensorType.parse("i64[N, seq]"))
+        .constant("pads", i64(0, 0, 1, 0, 0, 3))
+        .constant("reps", i64(1, 1, 2))
+        .constant("e", i64(1, 1, 384))
+        .constant("depth", Tensor.scalarLong(DType.INT64, 10))
+        .constant("onoff", Tensor.ofFloats(new long[] {2}, 0f, 1f))
+        .constant("sc", Tensor.ofFloats(new long[] {4}, 1f, 1f, 2f, 2f))
+        .node(node("Pad", List.of("x", "pads"), "p", Map.of()))
+        .node(node("Tile", List.of("x", "reps"), "ti", Map.of()))
+        .node(node("Expand", List.of("x", "e"), "ex", Map.of()))
+        .node(node("Flatten", List.of("x"), "fl", Map.of("axis", Attribute.ofInt(2))))
+        .node(node("DepthToSpace", List.of("img"), "d2s", Map.of("blocksize", Attribute.ofInt(2))))
+        .node(node("Gather", List.of("x", "ids"), "emb", Map.of("axis", Attribute.ofInt(2))))
+        .node(node("OneHot", List.of("ids", "depth", "onoff"), "oh", Map.of()))
+        .node(node("NonZero", List.of("ids"), "nz", Map.of()))
+        .node(node("Trilu", List.of("x"), "tri", Map.of()))
+        .node(new Node("rs", "Resize", "", List.of("img", "", "sc"), List.of("rs"), Map.of())),
+        "p", "ti", "ex", "fl", "d2s", "emb", "oh", "nz", "tri", "rs");
+    assertEquals(TensorType.parse("f32[N, seq, 388]"), t.get("p"));
+    assertEquals(TensorType.parse("f32[N, seq, 768]"), t.get("ti"));
+    assertEquals(TensorType.parse("f32[N, seq, 384]"), t.get("ex"));
+    assertEquals(TensorType.parse("f32[?, 384]"), t.get("fl"));
+    assertEquals(TensorType.parse("f32[N, 4, ?, ?]"), t.get("d2s"));
+    assertEquals(TensorType.parse("f32[N, seq, N, seq]"), t.get("emb"));
+    assertEquals(TensorType.parse("f32[N, seq, 10]"), t.get("oh"));
+    assertEquals(TensorType.parse("i64[2, ?]"), t.get("nz"));
+    assertEquals(TensorType.parse("f32[N, seq, 384]"), t.get("tri"));
+    assertEquals(TensorType.parse("f32[N, 16, ?, ?]"), t.get("rs"));
+  }
+
+  /** The head-split chain of exported transformers, on a symbolic input, run by both engines. */
+  @Test
+  void shapeGatherUnsqueezeConcatReshapeChainMatchesOnnxRuntime() throws Exception {
+    Graph g = transformerInput().toBuilder()
+        .constant("i0", Tensor.scalarLong(DType.INT64, 0))
+        .constant("i1", Tensor.scalarLong(DType.INT64, 1))
+        .constant("ax", i64(0))
+        .constant("tail", i64(6, 64))
+        .node(node("Shape", List.of("x"), "s", Map.of()))
+        .node(node("Gather", List.of("s", "i0"), "n", Map.of()))
+        .node(node("Gather", List.of("s", "i1"), "q", Map.of()))
+        .node(node("Unsqueeze", List.of("n", "ax"), "nu", Map.of()))
+        .node(node("Unsqueeze", List.of("q", "ax"), "qu", Map.of()))
+        .node(node("Concat", List.of("nu", "qu", "tail"), "shape", Map.of("axis", Attribute.ofInt(0))))
+        .node(node("Reshape", List.of("x", "shape"), "h", Map.of()))
+        .node(node("Transpose", List.of("h"), "y", Map.of("perm", Attribute.ofInts(0, 2, 1, 3))))
+        .output("y", TensorType.unknownShape(DType.FLOAT32))
+        .build();
+    Map<String, TensorType> types = TypeInference.infer(g).valueTypes();
+    assertEquals(TensorType.parse("i64[]"), types.get("n"));
+    assertEquals(TensorType.parse("i64[4]"), types.get("shape"));
+    // Shape values flow through the chain, so the head split keeps N and seq symbolic.
+    assertEquals(TensorType.parse("f32[N, 6, seq, 64]"), types.get("y"));
+    Map<String, Tensor> feeds = Map.of("x", new RandomTensors(3).of(DType.FLOAT32, 2, 5, 384));
+    Tensor ours = ReferenceEvaluator.standard().run(g, feeds).get("y");
+    Tensor theirs = OrtOracle.run(OnnxExporter.toBytes(g), feeds).get("y");
+    assertEquals(theirs, ours);
+    assertEquals(TensorType.parse("f32[2, 6, 5, 64]"), ours.type());
   }
 
   @Test

@@ -196,6 +196,17 @@ class GraphTextTest {
   }
 
   @Test
+  void largeConstantsRoundTripInFull() {
+    float[] data = new float[1 << 18];
+    java.util.Random r = new java.util.Random(3);
+    for (int i = 0; i < data.length; i++) {
+      data[i] = (float) r.nextGaussian();
+    }
+    roundTrip(Graph.builder("big").output("w", t("f32[512, 512]"))
+        .constant("w", Tensor.ofFloats(new long[] {512, 512}, data)).build());
+  }
+
+  @Test
   void commentsAndLayoutAreFree() {
     Graph g = GraphParser.parse("// a comment\ngraph g(%x: f32[2]) -> (%y: f32[2]) {%y = Relu(%x) // trailing\n"
         + "return %y}");
@@ -224,6 +235,10 @@ class GraphTextTest {
         "line 2, column 13: a tensor needs a static shape, got f32[N]");
     assertError("graph g() -> () {\n  const %c: i32[1] = dense<[1.5]>\n  return\n}",
         "line 2, column 29: expected an integer, found '1.5'");
+    assertError("graph g() -> () {\n  const %c: f32[1] = dense<[nan(0x3f800000)]>\n  return\n}",
+        "line 2, column 33: bits 0x3f800000 are not a NaN of f32");
+    assertError("graph g() -> () {\n  const %c: f32[1] = dense<[nan(0x7ff8000000000000)]>\n  return\n}",
+        "line 2, column 33: NaN bits must be at most 8 hex digits, got 0x7ff8000000000000");
     assertError("graph g(%x: q8[2]) -> () {\n  return\n}", "line 1, column 13: unknown element type 'q8'");
     assertError("graph g() -> () {\n  %y = Op() {a = 1, a = 2}\n  return\n}",
         "line 2, column 21: attribute 'a' given twice");
