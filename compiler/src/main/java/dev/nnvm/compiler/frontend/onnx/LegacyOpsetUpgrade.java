@@ -29,10 +29,6 @@ import java.util.Set;
  *   <li>BatchNormalization {@code is_test = 1}: inference, which is what
  *       opset 7 on computes, so the attribute goes ({@code is_test = 0},
  *       training, is left and reported).</li>
- *   <li>PRelu with a one-dimensional slope of C values on an input of rank 3
- *       or more: opset 6 applies it per channel (axis 1), opset 7 broadcasts
- *       numpy-style from the end, so the slope gets an Unsqueeze to
- *       [C, 1, ..., 1].</li>
  * </ul>
  * Only the top-level graph is rewritten (opset-6 exporters wrote no
  * sub-graphs).
@@ -67,9 +63,6 @@ final class LegacyOpsetUpgrade {
     if (n.opType().equals("Gemm") && n.attributes().containsKey("broadcast")) {
       return List.of(n.withAttributes(without(n, "broadcast")));
     }
-    if (n.opType().equals("PRelu") && n.inputs().size() == 2) {
-      return prelu(g, n);
-    }
     if (BROADCASTING.contains(n.opType()) && n.attributes().containsKey("broadcast") && n.inputs().size() == 2) {
       return binary(g, n);
     }
@@ -97,17 +90,6 @@ final class LegacyOpsetUpgrade {
       return List.of(n);
     }
     return appendUnitDims(n.withAttributes(plain), b, (int) (a - start - b));
-  }
-
-  private static List<Node> prelu(Graph g, Node n) {
-    Optional<Integer> rankX = rank(g, n.input(0));
-    Optional<TensorType> slope = g.typeOf(n.input(1));
-    if (rankX.isEmpty() || rankX.get() < 3 || slope.isEmpty() || !slope.get().shape().hasRank()
-        || slope.get().shape().rank() != 1 || !slope.get().shape().dim(0).isStatic()
-        || slope.get().shape().dim(0).value() == 1) {
-      return List.of(n);
-    }
-    return appendUnitDims(n, 1, rankX.get() - 2);
   }
 
   /** Unsqueezes input 1 (of rank {@code rank}) with {@code count} trailing 1-dimensions, then runs the node on it. */

@@ -52,20 +52,6 @@ class LegacyOpsetUpgradeTest {
   }
 
   @Test
-  void perChannelPreluSlopeIsAlignedWithTheChannelAxis() {
-    Node prelu = new Node("p", "PRelu", "", List.of("x", "slope"), List.of("y"), Map.of());
-    Graph g = Graph.builder("g").opset("", 6).input("x", TensorType.of(DType.FLOAT32, 2, 3, 4, 5))
-        .constant("slope", Tensor.ofFloats(new long[] {3}, 0.1f, 0.2f, 0.3f)).node(prelu)
-        .output("y", TensorType.of(DType.FLOAT32, 2, 3, 4, 5)).build();
-    assertEquals(List.of(
-        new Node("p/legacy_broadcast", "Unsqueeze", "", List.of("slope"), List.of("slope/aligned_for/p"),
-            Map.of("axes", Attribute.ofInts(1, 2))),
-        prelu.withInputs(List.of("x", "slope/aligned_for/p"))), LegacyOpsetUpgrade.apply(g).nodes());
-    Graph shared = g.toBuilder().constant("slope", Tensor.ofFloats(new long[] {1}, 0.1f)).build();
-    assertSame(shared, LegacyOpsetUpgrade.apply(shared), "a single shared slope broadcasts the same way");
-  }
-
-  @Test
   void unknownRanksLeaveTheNodeForTheUnsupportedReport() {
     Graph g = Graph.builder("g").opset("", 6)
         .input("a", TensorType.unknownShape(DType.FLOAT32)).input("b", TensorType.of(DType.FLOAT32, 3))
