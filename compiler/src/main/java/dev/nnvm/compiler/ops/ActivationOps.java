@@ -20,7 +20,7 @@ final class ActivationOps {
   private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
   static void register(OpRegistry r) {
-    unary("Relu", ElementTypes.SIGNED_NUMERIC, x -> x > 0 ? x : 0 * x, (t, x) -> Math.max(x, 0)).register(r);
+    unary("Relu", ElementTypes.SIGNED_NUMERIC, x -> x > 0 || Double.isNaN(x) ? x : 0.0, (t, x) -> Math.max(x, 0)).register(r);
     unaryWithAttrs("LeakyRelu", FLOATS, ctx -> {
       double alpha = ctx.attrFloat("alpha");
       return x -> x >= 0 ? x : alpha * x;
