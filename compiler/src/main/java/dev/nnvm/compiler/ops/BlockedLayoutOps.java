@@ -144,75 +144,55 @@ final class BlockedLayoutOps {
 
   /** [N, C, H, W] -> [N, C/b, H, W, b]. */
   static Tensor toBlocked(Tensor x, int b) {
-    long n = x.dim(0);
-    long c = x.dim(1);
-    long hw = x.dim(2) * x.dim(3);
-    Object out = Tensor.newStorage(x.dtype(), x.size());
-    Object in = x.data();
-    for (long i = 0; i < n; i++) {
-      for (long ch = 0; ch < c; ch++) {
-        for (long p = 0; p < hw; p++) {
-          long src = (i * c + ch) * hw + p;
-          long dst = ((i * (c / b) + ch / b) * hw + p) * b + ch % b;
-          System.arraycopy(in, (int) src, out, (int) dst, 1);
-        }
-      }
-    }
-    return Tensor.of(x.dtype(), new long[] {n, c / b, x.dim(2), x.dim(3), b}, out);
+    return Tensor.of(x.dtype(), new long[] {x.dim(0), x.dim(1) / b, x.dim(2), x.dim(3), b},
+        copyData(x, x.dim(0), x.dim(1), x.dim(2) * x.dim(3), b, true));
   }
 
   /** [N, C/b, H, W, b] -> [N, C, H, W]. */
   static Tensor toPlain(Tensor x, int b) {
-    long n = x.dim(0);
-    long cb = x.dim(1);
-    long hw = x.dim(2) * x.dim(3);
-    Object out = Tensor.newStorage(x.dtype(), x.size());
-    Object in = x.data();
+    return Tensor.of(x.dtype(), new long[] {x.dim(0), x.dim(1) * b, x.dim(2), x.dim(3)},
+        copyData(x, x.dim(0), x.dim(1) * b, x.dim(2) * x.dim(3), b, false));
+  }
+
+  /** Moves data between [N, C, HW] and [N, C/b, HW, b], in the direction asked. */
+  private static Object copyData(Tensor src, long n, long c, long hw, int b, boolean toBlocked) {
+    Object out = Tensor.newStorage(src.dtype(), src.size());
     for (long i = 0; i < n; i++) {
-      for (long ch = 0; ch < cb * b; ch++) {
+      for (long ch = 0; ch < c; ch++) {
         for (long p = 0; p < hw; p++) {
-          long dst = (i * cb * b + ch) * hw + p;
-          long src = ((i * cb + ch / b) * hw + p) * b + ch % b;
-          System.arraycopy(in, (int) src, out, (int) dst, 1);
+          long plain = (i * c + ch) * hw + p;
+          long blocked = ((i * (c / b) + ch / b) * hw + p) * b + ch % b;
+          System.arraycopy(src.data(), (int) (toBlocked ? plain : blocked), out, (int) (toBlocked ? blocked : plain), 1);
         }
       }
     }
-    return Tensor.of(x.dtype(), new long[] {n, cb * b, x.dim(2), x.dim(3)}, out);
+    return out;
   }
 
   /** [O, I, KH, KW] -> [O/b, I/bi, KH, KW, bi, b]. */
   static Tensor packWeights(Tensor w, int bi, int b) {
-    long o = w.dim(0);
-    long i = w.dim(1);
-    long k = w.dim(2) * w.dim(3);
-    Object out = Tensor.newStorage(w.dtype(), w.size());
-    for (long oc = 0; oc < o; oc++) {
-      for (long ic = 0; ic < i; ic++) {
-        for (long p = 0; p < k; p++) {
-          long src = (oc * i + ic) * k + p;
-          long dst = ((((oc / b) * (i / bi) + ic / bi) * k + p) * bi + ic % bi) * b + oc % b;
-          System.arraycopy(w.data(), (int) src, out, (int) dst, 1);
-        }
-      }
-    }
-    return Tensor.of(w.dtype(), new long[] {o / b, i / bi, w.dim(2), w.dim(3), bi, b}, out);
+    return Tensor.of(w.dtype(), new long[] {w.dim(0) / b, w.dim(1) / bi, w.dim(2), w.dim(3), bi, b},
+        copyWeights(w, w.dim(0), w.dim(1), w.dim(2) * w.dim(3), bi, b, true));
   }
 
   /** [O/b, I/bi, KH, KW, bi, b] -> [O, I, KH, KW]. */
   static Tensor unpackWeights(Tensor w, int bi, int b) {
-    long o = w.dim(0) * b;
-    long i = w.dim(1) * bi;
-    long k = w.dim(2) * w.dim(3);
-    Object out = Tensor.newStorage(w.dtype(), w.size());
+    return Tensor.of(w.dtype(), new long[] {w.dim(0) * b, w.dim(1) * bi, w.dim(2), w.dim(3)},
+        copyWeights(w, w.dim(0) * b, w.dim(1) * bi, w.dim(2) * w.dim(3), bi, b, false));
+  }
+
+  /** Moves weights between [O, I, K] and [O/b, I/bi, K, bi, b], in the direction asked. */
+  private static Object copyWeights(Tensor src, long o, long i, long k, int bi, int b, boolean pack) {
+    Object out = Tensor.newStorage(src.dtype(), src.size());
     for (long oc = 0; oc < o; oc++) {
       for (long ic = 0; ic < i; ic++) {
         for (long p = 0; p < k; p++) {
-          long dst = (oc * i + ic) * k + p;
-          long src = ((((oc / b) * (i / bi) + ic / bi) * k + p) * bi + ic % bi) * b + oc % b;
-          System.arraycopy(w.data(), (int) src, out, (int) dst, 1);
+          long plain = (oc * i + ic) * k + p;
+          long packed = ((((oc / b) * (i / bi) + ic / bi) * k + p) * bi + ic % bi) * b + oc % b;
+          System.arraycopy(src.data(), (int) (pack ? plain : packed), out, (int) (pack ? packed : plain), 1);
         }
       }
     }
-    return Tensor.of(w.dtype(), new long[] {o, i, w.dim(2), w.dim(3)}, out);
+    return out;
   }
 }

@@ -1,6 +1,5 @@
 package dev.nnvm.compiler.transform;
 
-import dev.nnvm.compiler.analysis.TypeInference;
 import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
@@ -35,7 +34,7 @@ import java.util.Set;
  * materialized by a {@code LayoutTransform} back, just before the first node
  * that needs it in plain layout, or at the end for graph outputs.
  */
-public final class AlterOpLayout implements Pass {
+public final class AlterOpLayout extends TypedPass {
   /** The channel block for AVX2 (8 floats per 256-bit vector). */
   public static final int AVX2_BLOCK = 8;
 
@@ -58,21 +57,10 @@ public final class AlterOpLayout implements Pass {
   }
 
   @Override
-  public java.util.Set<String> requires() {
-    return java.util.Set.of(TYPES);
-  }
-
-  /** The rewritten graph is re-typed before it is returned. */
-  @Override
-  public boolean preservesProperties() {
-    return true;
-  }
-
-  @Override
   public Graph apply(Graph graph, PassContext ctx) {
     Rewriter rw = new Rewriter(graph, ctx);
     Graph out = rw.run();
-    return out == graph ? graph : new TypeInference(ctx.registry()).apply(out);
+    return out == graph ? graph : retype(out, ctx);
   }
 
   private final class Rewriter {

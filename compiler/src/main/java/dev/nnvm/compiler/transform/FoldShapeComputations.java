@@ -2,7 +2,6 @@ package dev.nnvm.compiler.transform;
 
 import dev.nnvm.compiler.analysis.ShapeValue;
 import dev.nnvm.compiler.analysis.ShapeValuePropagation;
-import dev.nnvm.compiler.analysis.TypeInference;
 import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
@@ -34,7 +33,7 @@ import java.util.Set;
  * </ul>
  * The chains left without readers are removed by dead-code elimination.
  */
-public final class FoldShapeComputations implements Pass {
+public final class FoldShapeComputations extends TypedPass {
   public static final FoldShapeComputations INSTANCE = new FoldShapeComputations();
 
   private FoldShapeComputations() {}
@@ -47,17 +46,6 @@ public final class FoldShapeComputations implements Pass {
   @Override
   public int minLevel() {
     return 1;
-  }
-
-  @Override
-  public Set<String> requires() {
-    return Set.of(TYPES);
-  }
-
-  /** The rewritten graph is re-typed before it is returned. */
-  @Override
-  public boolean preservesProperties() {
-    return true;
   }
 
   @Override
@@ -114,7 +102,7 @@ public final class FoldShapeComputations implements Pass {
     Map<String, TensorType> types = new LinkedHashMap<>(graph.valueTypes());
     types.keySet().removeAll(constants.keySet());
     Graph rewritten = graph.toBuilder().nodes(out).constants(constants).valueTypes(types).build();
-    return new TypeInference(ctx.registry()).apply(rewritten);
+    return retype(rewritten, ctx);
   }
 
   private static Tensor symbolicReshapeShape(Node n, ShapeValue v, Graph g) {

@@ -43,7 +43,7 @@ import java.util.Set;
  * weights, other kernels' results) as its inputs, in first-use order, and
  * returns the values read outside the group or being graph outputs.
  */
-public final class FuseOperators implements Pass {
+public final class FuseOperators extends TypedPass {
   public static final FuseOperators INSTANCE = new FuseOperators();
 
   private FuseOperators() {}
@@ -56,16 +56,6 @@ public final class FuseOperators implements Pass {
   @Override
   public int minLevel() {
     return 1;
-  }
-
-  @Override
-  public Set<String> requires() {
-    return Set.of(TYPES);
-  }
-
-  @Override
-  public boolean preservesProperties() {
-    return true;
   }
 
   @Override

@@ -21,7 +21,7 @@ import java.util.Set;
  * loses a value), places the new nodes where the anchor stood, and never lets
  * two matches overlap.
  */
-public abstract class PatternRewrite implements Pass {
+public abstract class PatternRewrite extends TypedPass {
   /** A proposed replacement. The new nodes must define the anchor's outputs. */
   public static final class Match {
     final List<Node> matched;
@@ -45,17 +45,6 @@ public abstract class PatternRewrite implements Pass {
   @Override
   public int minLevel() {
     return 2;
-  }
-
-  @Override
-  public Set<String> requires() {
-    return Set.of(TYPES);
-  }
-
-  /** Rewritten graphs are re-typed before they are returned, so types stay valid. */
-  @Override
-  public boolean preservesProperties() {
-    return true;
   }
 
   /** Fresh value and node names for replacements. */
@@ -129,7 +118,7 @@ public abstract class PatternRewrite implements Pass {
     Map<String, TensorType> types = new HashMap<>(graph.valueTypes());
     types.keySet().removeAll(removedValues);
     Graph rewritten = graph.toBuilder().nodes(out).constants(constants).valueTypes(new LinkedHashMap<>(types)).build();
-    return new dev.nnvm.compiler.analysis.TypeInference(ctx.registry()).apply(rewritten);
+    return retype(rewritten, ctx);
   }
 
   private static boolean acceptable(Match m, Node anchor, GraphIndex index, Set<Node> consumed) {

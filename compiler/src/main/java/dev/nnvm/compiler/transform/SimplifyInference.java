@@ -27,7 +27,7 @@ import java.util.Set;
  * <p>A node whose output is a graph output is kept, so output names survive;
  * a Dropout whose mask is read, or that runs in training mode, is kept.
  */
-public final class SimplifyInference implements Pass {
+public final class SimplifyInference extends TypedPass {
   public static final SimplifyInference INSTANCE = new SimplifyInference();
 
   private SimplifyInference() {}
@@ -40,17 +40,6 @@ public final class SimplifyInference implements Pass {
   @Override
   public int minLevel() {
     return 1;
-  }
-
-  @Override
-  public Set<String> requires() {
-    return Set.of(TYPES);
-  }
-
-  /** The rewritten graph is re-typed before it is returned. */
-  @Override
-  public boolean preservesProperties() {
-    return true;
   }
 
   @Override
@@ -109,7 +98,7 @@ public final class SimplifyInference implements Pass {
     Map<String, TensorType> types = new LinkedHashMap<>(graph.valueTypes());
     types.keySet().removeAll(renames.keySet());
     Graph rewritten = graph.toBuilder().nodes(renamed).constants(constants).valueTypes(types).build();
-    return new dev.nnvm.compiler.analysis.TypeInference(ctx.registry()).apply(rewritten);
+    return retype(rewritten, ctx);
   }
 
   private static boolean isInferenceDropout(Node n, Graph g, Map<String, List<Node>> consumers, Set<String> outputs) {
