@@ -12,6 +12,8 @@ import dev.nnvm.compiler.testing.Comparison;
 import dev.nnvm.compiler.testing.OrtOracle;
 import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.compiler.transform.Optimizer;
+import dev.nnvm.compiler.transform.PassContext;
+import dev.nnvm.compiler.transform.PassManager;
 import dev.nnvm.compiler.transform.SpecializeInputs;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Shape;
@@ -74,6 +76,38 @@ class OptimizedModelsTest {
     RandomTensors random = new RandomTensors();
     Map<String, Tensor> inputs = Map.of("gpu_0/data_0", random.of(DType.FLOAT32, 1, 3, 224, 224));
     check("light_resnet50", Files.readAllBytes(file), Map.of(), inputs, 3, Map.of(), 1e-3, 1e-5, random.seed());
+  }
+
+  /**
+   * Every pass of the level-3 pipeline, one at a time: the graph after each
+   * pass verifies and evaluates to the unoptimized graph's outputs.
+   */
+  @Test
+  void everyPassPreservesVerifiedOutputs() throws Exception {
+    RandomTensors random = new RandomTensors();
+    assertEveryPass("all-MiniLM-L6-v2", ModelCheck.resource("/all-minilm-l6-v2.onnx"), Map.of(),
+        MiniLmTest.inputs(random.random()), random.seed());
+    assertEveryPass("ch_ppocr_mobile_v2.0_cls_infer", ModelCheck.resource("/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"),
+        Map.of("x", Shape.parse("[N, 3, 48, 192]")), Map.of("x", random.of(DType.FLOAT32, 2, 3, 48, 192)),
+        random.seed());
+  }
+
+  private static void assertEveryPass(String what, byte[] model, Map<String, Shape> shapes,
+      Map<String, Tensor> inputs, long seed) {
+    Graph g = SpecializeInputs.apply(new OnnxImporter(OpRegistry.standard()).read(model, null, what), shapes);
+    Map<String, Tensor> want = ReferenceEvaluator.standard().run(g, inputs);
+    List<String> checked = new java.util.ArrayList<>();
+    PassManager.standard(3).dumpAfterEachPass((pass, graph) -> {
+      Verifier.check(graph);
+      Map<String, Tensor> got = ReferenceEvaluator.standard().run(graph, inputs);
+      for (Map.Entry<String, Tensor> e : want.entrySet()) {
+        Comparison.assertClose(what + " after " + pass + " " + e.getKey(), e.getValue(), got.get(e.getKey()), 1e-4,
+            1e-5);
+      }
+      checked.add(pass);
+    }).run(g, PassContext.standard());
+    System.out.println(what + " (seed " + seed + "): outputs unchanged after each of " + checked);
+    assertTrue(checked.size() >= 15, "passes checked: " + checked);
   }
 
   private static void check(String what, byte[] model, Map<String, Shape> shapes, Map<String, Tensor> inputs,
