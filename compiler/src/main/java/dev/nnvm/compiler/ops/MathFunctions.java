@@ -1,7 +1,7 @@
 package dev.nnvm.compiler.ops;
 
 /** Scalar functions that {@link Math} lacks, in double precision. */
-final class MathFunctions {
+public final class MathFunctions {
   private MathFunctions() {}
 
   private static final double TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
@@ -12,7 +12,7 @@ final class MathFunctions {
    * whose terms are all positive (no cancellation); beyond |x| = 6 erf is 1
    * to double precision.
    */
-  static double erf(double x) {
+  public static double erf(double x) {
     if (Double.isNaN(x)) {
       return x;
     }

@@ -1,0 +1,268 @@
+package dev.nnvm.compiler.lower;
+
+import dev.nnvm.compiler.ir.Graph;
+import dev.nnvm.compiler.ir.Node;
+import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.TensorType;
+import dev.nnvm.compiler.ir.UnsupportedModelException;
+import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.compiler.ir.op.OpDef;
+import dev.nnvm.compiler.ir.op.OpRegistry;
+import dev.nnvm.compiler.ops.NnvmOps;
+import dev.nnvm.runtime.DType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Lowers one kernel of an optimized graph (a plain node or an
+ * {@code nnvm.Fused} group) into a loop nest.
+ *
+ * <p>How it works. Every group output gets a loop nest over its shape that
+ * stores the output's expression at the loop indices; the expression comes
+ * from the operators' {@link ComputeRule}s, and a rule asking for an input
+ * produced inside the group inlines that producer at the asked index (as
+ * TVM's compute_inline), so nothing in the group is materialized. A group
+ * with a reduction (pattern REDUCE) loops over the reduction's output, runs
+ * an accumulator over the reduced axes with the inlined producers inside,
+ * and then evaluates the elementwise consumers of the reduction on the
+ * accumulated value.
+ */
+public final class KernelLowering {
+  private final OpRegistry registry;
+  private final LoweringRules rules;
+
+  public KernelLowering(OpRegistry registry, LoweringRules rules) {
+    this.registry = registry;
+    this.rules = rules;
+  }
+
+  public static KernelLowering standard() {
+    return new KernelLowering(OpRegistry.standard(), LoweringRules.standard());
+  }
+
+  /** Lowers {@code node} of {@code graph} (whose types are inferred) into a kernel. */
+  public Kernel lower(Node node, Graph graph) {
+    Graph body = node.domain().equals(NnvmOps.DOMAIN) && node.opType().equals(NnvmOps.FUSED)
+        ? node.attribute("body").asGraph() : singleNodeBody(node, graph);
+    return new Lowerer(node, body, graph).run();
+  }
+
+  private static Graph singleNodeBody(Node node, Graph graph) {
+    Graph.Builder b = Graph.builder(node.name().isEmpty() ? node.opType() : node.name());
+    for (String in : new LinkedHashSet<>(node.inputs())) {
+      if (!in.isEmpty()) {
+        b.input(in, typeIn(graph, in, node));
+      }
+    }
+    b.node(node);
+    for (String o : node.outputs()) {
+      if (!o.isEmpty()) {
+        b.output(o, typeIn(graph, o, node));
+      }
+    }
+    return b.build();
+  }
+
+  private static TensorType typeIn(Graph g, String value, Node node) {
+    return g.typeOf(value).orElseThrow(() -> new IllegalStateException(
+        node.describe() + ": the type of '" + value + "' is unknown; infer types before lowering"));
+  }
+
+  /** The lowering of one kernel. */
+  private final class Lowerer {
+    private final Node node;
+    private final Graph body;
+    private final Graph graph;
+    private final Map<String, BufferRef> buffers = new HashMap<>();
+    private final Map<String, Node> producers;
+    private final Set<String> symbols = new LinkedHashSet<>();
+    private Node reduceNode;
+    private List<Expr> reduceIndex;
+    private Expr reduceResult;
+
+    Lowerer(Node node, Graph body, Graph graph) {
+      this.node = node;
+      this.body = body;
+      this.graph = graph;
+      this.producers = body.producers();
+    }
+
+    Kernel run() {
+      List<BufferRef> ins = new ArrayList<>();
+      for (ValueInfo in : body.inputs()) {
+        ins.add(buffer(in.name(), in.type(), "in"));
+      }
+      List<BufferRef> outs = new ArrayList<>();
+      for (ValueInfo out : body.outputs()) {
+        outs.add(buffer(out.name(), out.type(), "out"));
+      }
+      for (Node n : body.nodes()) {
+        if (rules.reduction(n).isPresent()) {
+          if (reduceNode != null) {
+            throw unsupported("two reductions in one kernel");
+          }
+          reduceNode = n;
+        }
+      }
+      Stmt stmt = reduceNode == null ? elementwise(outs) : reduction(outs);
+      String name = node.name().isEmpty() ? node.opType() : node.name();
+      return new Kernel(name, ins, outs, new ArrayList<>(symbols), stmt);
+    }
+
+    private BufferRef buffer(String value, TensorType t, String role) {
+      if (!t.shape().hasRank()) {
+        throw unsupported("'" + value + "' has no known rank");
+      }
+      List<Expr> shape = new ArrayList<>();
+      for (var d : t.shape().dims()) {
+        if (d.isUnknown()) {
+          throw unsupported("'" + value + "' has a dimension of unknown size " + t.shape());
+        }
+        if (d.isSymbolic()) {
+          symbols.add(d.symbol());
+        }
+        shape.add(Exprs.dim(d));
+      }
+      BufferRef b = new BufferRef(value, t.dtype(), shape);
+      buffers.put(value, b);
+      return b;
+    }
+
+    private UnsupportedModelException unsupported(String why) {
+      return new UnsupportedModelException(node.describe() + ": cannot lower to a loop kernel: " + why);
+    }
+
+    private Stmt elementwise(List<BufferRef> outs) {
+      List<Stmt> nests = new ArrayList<>();
+      for (BufferRef out : outs) {
+        List<Expr.Var> vars = loopVars("i", out.rank());
+        List<Expr> idx = new ArrayList<>(vars);
+        Stmt store = new Stmt.Store(out, Exprs.flatIndex(idx, out.shape()), Exprs.as(valueAt(out.name(), idx),
+            out.dtype()));
+        nests.add(nest(vars, out.shape(), store));
+      }
+      return nests.size() == 1 ? nests.get(0) : new Stmt.Seq(nests);
+    }
+
+    private Stmt reduction(List<BufferRef> outs) {
+      Reduction kind = rules.reduction(reduceNode).orElseThrow();
+      String x = reduceNode.input(0);
+      TensorType xt = type(x);
+      TensorType rt = type(reduceNode.output(0));
+      LowerContext ctx = context(reduceNode);
+      int rank = xt.shape().rank();
+      int[] axes = LoweringRules.reducedAxes(ctx, rank);
+      boolean keep = LoweringRules.keepDims(ctx);
+      for (BufferRef out : outs) {
+        if (!type(out.name()).shape().equals(rt.shape())) {
+          throw unsupported("output '" + out.name() + "' is not shaped like the reduction's result");
+        }
+      }
+      List<Expr> xDims = LowerContext.dims(xt);
+      List<Expr> rDims = LowerContext.dims(rt);
+      List<Expr.Var> outVars = loopVars("i", rDims.size());
+      List<Expr.Var> redVars = loopVars("r", axes.length);
+      List<Expr> inIdx = new ArrayList<>();
+      List<Expr> redExtents = new ArrayList<>();
+      int o = 0;
+      int r = 0;
+      for (int a = 0; a < rank; a++) {
+        if (r < axes.length && axes[r] == a) {
+          inIdx.add(redVars.get(r));
+          redExtents.add(xDims.get(a));
+          r++;
+          if (keep) {
+            o++;
+          }
+        } else {
+          inIdx.add(outVars.get(o++));
+        }
+      }
+      DType acc = xt.dtype();
+      Expr.Local accumulator = new Expr.Local("acc", acc);
+      Expr.Local result = new Expr.Local("result", acc);
+      Stmt accumulate = new Stmt.Assign(accumulator, kind.step(accumulator, Exprs.as(valueAt(x, inIdx), acc)));
+      List<Stmt> inner = new ArrayList<>();
+      inner.add(new Stmt.Declare(accumulator, kind.init(acc)));
+      inner.add(redVars.isEmpty() ? accumulate : serialNest(redVars, redExtents, accumulate));
+      inner.add(new Stmt.Declare(result, kind.finish(accumulator, Exprs.product(redExtents))));
+      reduceIndex = new ArrayList<>(outVars);
+      reduceResult = result;
+      for (BufferRef out : outs) {
+        inner.add(new Stmt.Store(out, Exprs.flatIndex(reduceIndex, out.shape()), Exprs.as(valueAt(out.name(),
+            reduceIndex), out.dtype())));
+      }
+      return nest(outVars, rDims, new Stmt.Seq(inner));
+    }
+
+    private List<Expr.Var> loopVars(String prefix, int n) {
+      List<Expr.Var> vars = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        vars.add(new Expr.Var(prefix + i));
+      }
+      return vars;
+    }
+
+    /** Loops over a shape: the outermost may run in parallel, the innermost is vectorizable. */
+    private Stmt nest(List<Expr.Var> vars, List<Expr> extents, Stmt inner) {
+      Stmt s = inner;
+      for (int i = vars.size() - 1; i >= 0; i--) {
+        Stmt.ForKind kind = i == vars.size() - 1 && !(inner instanceof Stmt.Seq) ? Stmt.ForKind.VECTORIZABLE
+            : i == 0 ? Stmt.ForKind.PARALLEL : Stmt.ForKind.SERIAL;
+        s = new Stmt.For(vars.get(i), extents.get(i), s, kind);
+      }
+      return s;
+    }
+
+    private Stmt serialNest(List<Expr.Var> vars, List<Expr> extents, Stmt inner) {
+      Stmt s = inner;
+      for (int i = vars.size() - 1; i >= 0; i--) {
+        s = new Stmt.For(vars.get(i), extents.get(i), s, Stmt.ForKind.SERIAL);
+      }
+      return s;
+    }
+
+    private TensorType type(String value) {
+      return body.typeOf(value).or(() -> graph.typeOf(value)).orElseThrow(() -> unsupported(
+          "the type of '" + value + "' is unknown"));
+    }
+
+    /** The expression of a value at an index: a load of a kernel input, or its producer inlined. */
+    private Expr valueAt(String value, List<Expr> index) {
+      BufferRef in = buffers.get(value);
+      if (in != null && body.input(value).isPresent()) {
+        return new Expr.Load(in, Exprs.flatIndex(index, in.shape()));
+      }
+      Node n = producers.get(value);
+      if (n == null) {
+        throw unsupported("'" + value + "' is neither an input nor computed in the kernel");
+      }
+      if (n == reduceNode) {
+        if (!index.equals(reduceIndex)) {
+          throw unsupported("the reduction's result is read at another index than it is computed");
+        }
+        return reduceResult;
+      }
+      if (!n.output(0).equals(value)) {
+        throw unsupported(n.describe() + " result '" + value + "' is not its first output");
+      }
+      ComputeRule rule = rules.rule(n).orElseThrow(() -> unsupported("no loop lowering for " + n.qualifiedOp()));
+      return rule.compute(context(n), index);
+    }
+
+    private LowerContext context(Node n) {
+      OpDef def = registry.require(n);
+      List<TensorType> inTypes = new ArrayList<>();
+      for (String in : n.inputs()) {
+        inTypes.add(in.isEmpty() ? null : type(in));
+      }
+      Map<String, Tensor> constants = graph.constants();
+      return new LowerContext(n, def, graph.opset(n.domain(), 1), inTypes, type(n.output(0)), constants::get,
+          (i, idx) -> valueAt(n.input(i), idx));
+    }
+  }
+}

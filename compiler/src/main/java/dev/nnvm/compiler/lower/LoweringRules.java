@@ -1,0 +1,340 @@
+package dev.nnvm.compiler.lower;
+
+import dev.nnvm.compiler.ir.Node;
+import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.UnsupportedModelException;
+import dev.nnvm.compiler.lower.Expr.BinaryOp;
+import dev.nnvm.compiler.lower.Expr.CompareOp;
+import dev.nnvm.compiler.lower.Expr.UnaryOp;
+import dev.nnvm.runtime.DType;
+import dev.nnvm.runtime.Dim;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Compute rules of the operators that lower to generated loops (elementwise,
+ * broadcast, injective) and the reductions, by operator. Operators without a
+ * rule are lowered by hand-written kernels (GEMM, convolution) or not at all.
+ */
+public final class LoweringRules {
+  private static final LoweringRules STANDARD = new LoweringRules();
+
+  private final Map<String, ComputeRule> rules = new HashMap<>();
+  private final Map<String, Reduction> reductions = new HashMap<>();
+
+  private LoweringRules() {
+    registerElementwise();
+    registerInjective();
+    reductions.put("::ReduceSum", Reduction.SUM);
+    reductions.put("::ReduceMean", Reduction.MEAN);
+    reductions.put("::ReduceMax", Reduction.MAX);
+    reductions.put("::ReduceMin", Reduction.MIN);
+    reductions.put("::ReduceProd", Reduction.PROD);
+    reductions.put("::ReduceSumSquare", Reduction.SUM_SQUARE);
+    reductions.put("::ReduceL1", Reduction.L1);
+    reductions.put("::ReduceL2", Reduction.L2);
+    reductions.put("::GlobalAveragePool", Reduction.MEAN);
+    reductions.put("::GlobalMaxPool", Reduction.MAX);
+  }
+
+  public static LoweringRules standard() {
+    return STANDARD;
+  }
+
+  private static String key(Node n) {
+    return n.domain() + "::" + n.opType();
+  }
+
+  public Optional<ComputeRule> rule(Node n) {
+    return Optional.ofNullable(rules.get(key(n)));
+  }
+
+  public Optional<Reduction> reduction(Node n) {
+    return Optional.ofNullable(reductions.get(key(n)));
+  }
+
+  /** The axes a reduction node reduces (normalized), from its attribute or constant input. */
+  static int[] reducedAxes(LowerContext ctx, int rank) {
+    String op = ctx.node().opType();
+    if (op.startsWith("Global")) {
+      int[] axes = new int[rank - 2];
+      for (int i = 0; i < axes.length; i++) {
+        axes[i] = i + 2;
+      }
+      return axes;
+    }
+    long[] axes;
+    if (ctx.node().attribute("axes") != null) {
+      axes = ctx.node().attribute("axes").asInts();
+    } else if (ctx.node().hasInput(1)) {
+      axes = ctx.constant(1).map(Tensor::toLongArray).orElseThrow(() -> new UnsupportedModelException(
+          ctx.node().describe() + ": reduction axes computed at run time cannot be lowered"));
+    } else {
+      axes = new long[0];
+    }
+    if (axes.length == 0) {
+      if (ctx.node().attribute("noop_with_empty_axes") != null
+          && ctx.node().attribute("noop_with_empty_axes").asInt() != 0) {
+        return new int[0];
+      }
+      int[] all = new int[rank];
+      for (int i = 0; i < rank; i++) {
+        all[i] = i;
+      }
+      return all;
+    }
+    int[] out = new int[axes.length];
+    for (int i = 0; i < axes.length; i++) {
+      out[i] = ctx.axis(axes[i], rank, "axis");
+    }
+    java.util.Arrays.sort(out);
+    return out;
+  }
+
+  static boolean keepDims(LowerContext ctx) {
+    if (ctx.node().opType().startsWith("Global")) {
+      return true;
+    }
+    return ctx.node().attribute("keepdims") == null || ctx.node().attribute("keepdims").asInt() != 0;
+  }
+
+  private void put(String op, ComputeRule r) {
+    rules.put("::" + op, r);
+  }
+
+  private void unary(String op, java.util.function.Function<Expr, Expr> f) {
+    put(op, (ctx, idx) -> f.apply(ctx.input(0, idx)));
+  }
+
+  private static Expr c(double v, Expr like) {
+    return Exprs.constant(v, like.type());
+  }
+
+  private static Expr op(BinaryOp op, Expr a, Expr b) {
+    return Exprs.value(op, a, b);
+  }
+
+  private static Expr floatAttr(LowerContext ctx, String name, Expr like) {
+    return c(ctx.attrFloat(name), like);
+  }
+
+  private void registerElementwise() {
+    for (UnaryOp u : List.of(UnaryOp.ABS, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.SQRT, UnaryOp.SIN, UnaryOp.COS,
+        UnaryOp.TAN, UnaryOp.TANH, UnaryOp.ERF, UnaryOp.FLOOR, UnaryOp.CEIL, UnaryOp.SIGN)) {
+      String name = u.name().charAt(0) + u.name().substring(1).toLowerCase(java.util.Locale.ROOT);
+      unary(name, x -> Exprs.unary(u, x));
+    }
+    unary("Round", x -> Exprs.unary(UnaryOp.ROUND_EVEN, x));
+    unary("Neg", x -> Exprs.unary(UnaryOp.NEG, x));
+    unary("Not", x -> Exprs.unary(UnaryOp.NOT, x));
+    unary("IsNaN", x -> Exprs.unary(UnaryOp.IS_NAN, x));
+    unary("Reciprocal", x -> op(BinaryOp.DIV, c(1, x), x));
+    unary("Identity", x -> x);
+    unary("Relu", x -> Exprs.select(Exprs.compare(CompareOp.GT, x, c(0, x)), x, c(0, x)));
+    unary("Sigmoid", x -> op(BinaryOp.DIV, c(1, x), op(BinaryOp.ADD, c(1, x), Exprs.unary(UnaryOp.EXP,
+        Exprs.unary(UnaryOp.NEG, x)))));
+    unary("Softplus", x -> Exprs.unary(UnaryOp.LOG, op(BinaryOp.ADD, Exprs.unary(UnaryOp.EXP, x), c(1, x))));
+    put("Dropout", (ctx, idx) -> ctx.input(0, idx));
+    put("LeakyRelu", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      return Exprs.select(Exprs.compare(CompareOp.GE, x, c(0, x)), x, op(BinaryOp.MUL, floatAttr(ctx, "alpha", x), x));
+    });
+    put("Elu", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      return Exprs.select(Exprs.compare(CompareOp.GE, x, c(0, x)), x, op(BinaryOp.MUL, floatAttr(ctx, "alpha", x),
+          op(BinaryOp.SUB, Exprs.unary(UnaryOp.EXP, x), c(1, x))));
+    });
+    put("HardSigmoid", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      Expr y = op(BinaryOp.ADD, op(BinaryOp.MUL, floatAttr(ctx, "alpha", x), x), floatAttr(ctx, "beta", x));
+      return op(BinaryOp.MAX, c(0, x), op(BinaryOp.MIN, c(1, x), y));
+    });
+    unary("HardSwish", x -> op(BinaryOp.MUL, x, op(BinaryOp.MAX, c(0, x), op(BinaryOp.MIN, c(1, x),
+        op(BinaryOp.ADD, op(BinaryOp.MUL, c(1.0 / 6, x), x), c(0.5, x))))));
+    put("Gelu", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      Expr inner;
+      if (ctx.attrString("approximate").equals("tanh")) {
+        Expr cube = op(BinaryOp.MUL, op(BinaryOp.MUL, x, x), x);
+        inner = Exprs.unary(UnaryOp.TANH, op(BinaryOp.MUL, c(Math.sqrt(2 / Math.PI), x),
+            op(BinaryOp.ADD, x, op(BinaryOp.MUL, c(0.044715, x), cube))));
+      } else {
+        inner = Exprs.unary(UnaryOp.ERF, op(BinaryOp.MUL, x, c(1 / Math.sqrt(2), x)));
+      }
+      return op(BinaryOp.MUL, op(BinaryOp.MUL, c(0.5, x), x), op(BinaryOp.ADD, c(1, x), inner));
+    });
+    put("Cast", (ctx, idx) -> Exprs.as(ctx.input(0, idx), DType.fromOnnx((int) ctx.attrInt("to"))));
+    put("Clip", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      Expr y = x;
+      Optional<Double> lo = bound(ctx, "min", 1);
+      Optional<Double> hi = bound(ctx, "max", 2);
+      if (lo.isPresent()) {
+        y = op(BinaryOp.MAX, y, c(lo.get(), x));
+      }
+      if (hi.isPresent()) {
+        y = op(BinaryOp.MIN, y, c(hi.get(), x));
+      }
+      return y;
+    });
+    binary("Add", BinaryOp.ADD);
+    binary("Sub", BinaryOp.SUB);
+    binary("Mul", BinaryOp.MUL);
+    binary("Div", BinaryOp.DIV);
+    binary("Pow", BinaryOp.POW);
+    binary("And", BinaryOp.AND);
+    binary("Or", BinaryOp.OR);
+    binary("Xor", BinaryOp.XOR);
+    variadic("Max", BinaryOp.MAX);
+    variadic("Min", BinaryOp.MIN);
+    variadic("Sum", BinaryOp.ADD);
+    put("Mean", (ctx, idx) -> {
+      Expr s = ctx.broadcastInput(0, idx);
+      for (int i = 1; i < ctx.inputCount(); i++) {
+        s = op(BinaryOp.ADD, s, ctx.broadcastInput(i, idx));
+      }
+      return op(BinaryOp.DIV, s, c(ctx.inputCount(), s));
+    });
+    compare("Equal", CompareOp.EQ);
+    compare("Less", CompareOp.LT);
+    compare("LessOrEqual", CompareOp.LE);
+    compare("Greater", CompareOp.GT);
+    compare("GreaterOrEqual", CompareOp.GE);
+    put("Where", (ctx, idx) -> Exprs.select(ctx.broadcastInput(0, idx), ctx.broadcastInput(1, idx),
+        ctx.broadcastInput(2, idx)));
+    put("PRelu", (ctx, idx) -> {
+      Expr x = ctx.broadcastInput(0, idx);
+      return Exprs.select(Exprs.compare(CompareOp.LT, x, c(0, x)), op(BinaryOp.MUL, ctx.broadcastInput(1, idx), x), x);
+    });
+  }
+
+  /** A Clip bound from the attribute (before opset 11) or a constant input. */
+  private static Optional<Double> bound(LowerContext ctx, String attr, int input) {
+    if (ctx.hasAttr(attr)) {
+      return Optional.of((double) ctx.attrFloat(attr));
+    }
+    if (!ctx.node().hasInput(input)) {
+      return Optional.empty();
+    }
+    return Optional.of(ctx.constant(input).orElseThrow(() -> new UnsupportedModelException(ctx.node().describe()
+        + ": a Clip bound computed at run time cannot be lowered")).getDouble(0));
+  }
+
+  private void binary(String name, BinaryOp op) {
+    put(name, (ctx, idx) -> op(op, ctx.broadcastInput(0, idx), ctx.broadcastInput(1, idx)));
+  }
+
+  private void variadic(String name, BinaryOp op) {
+    put(name, (ctx, idx) -> {
+      Expr v = ctx.broadcastInput(0, idx);
+      for (int i = 1; i < ctx.inputCount(); i++) {
+        v = op(op, v, ctx.broadcastInput(i, idx));
+      }
+      return v;
+    });
+  }
+
+  private void compare(String name, CompareOp op) {
+    put(name, (ctx, idx) -> Exprs.compare(op, ctx.broadcastInput(0, idx), ctx.broadcastInput(1, idx)));
+  }
+
+  private void registerInjective() {
+    ComputeRule reshape = (ctx, idx) -> {
+      Expr flat = Exprs.flatIndex(idx, LowerContext.dims(ctx.outputType()));
+      return ctx.input(0, Exprs.unflatten(flat, LowerContext.dims(ctx.inputType(0))));
+    };
+    for (String op : List.of("Reshape", "Flatten", "Squeeze", "Unsqueeze")) {
+      put(op, reshape);
+    }
+    put("Expand", (ctx, idx) -> ctx.broadcastInput(0, idx));
+    put("Transpose", (ctx, idx) -> {
+      int rank = idx.size();
+      long[] perm = ctx.attrInts("perm");
+      Expr[] in = new Expr[rank];
+      for (int i = 0; i < rank; i++) {
+        in[perm == null ? rank - 1 - i : (int) perm[i]] = idx.get(i);
+      }
+      return ctx.input(0, List.of(in));
+    });
+    put("Concat", (ctx, idx) -> {
+      int rank = idx.size();
+      int axis = ctx.axis(ctx.attrInt("axis"), rank, "axis");
+      Expr result = null;
+      Expr offset = Exprs.i64(0);
+      List<Expr> ends = new ArrayList<>();
+      List<Expr> starts = new ArrayList<>();
+      for (int i = 0; i < ctx.inputCount(); i++) {
+        starts.add(offset);
+        offset = Exprs.add(offset, Exprs.dim(ctx.inputType(i).shape().dim(axis)));
+        ends.add(offset);
+      }
+      for (int i = ctx.inputCount() - 1; i >= 0; i--) {
+        Expr size = Exprs.dim(ctx.inputType(i).shape().dim(axis));
+        // Clamp the index into this input so the load is valid even where another input is selected.
+        Expr local = Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN,
+            Exprs.sub(idx.get(axis), starts.get(i)), Exprs.sub(size, Exprs.i64(1))));
+        List<Expr> in = new ArrayList<>(idx);
+        in.set(axis, local);
+        Expr v = ctx.input(i, in);
+        result = result == null ? v : Exprs.select(Exprs.compare(CompareOp.LT, idx.get(axis), ends.get(i)), v, result);
+      }
+      return result;
+    });
+    put("Slice", LoweringRules::slice);
+    put("Gather", (ctx, idx) -> {
+      int rank = ctx.inputType(0).shape().rank();
+      int axis = ctx.axis(ctx.attrInt("axis"), rank, "axis");
+      int q = ctx.inputType(1).shape().rank();
+      List<Expr> indexIdx = idx.subList(axis, axis + q);
+      Expr raw = Exprs.as(ctx.input(1, indexIdx), DType.INT64);
+      Expr size = Exprs.dim(ctx.inputType(0).shape().dim(axis));
+      Expr fixed = Exprs.select(Exprs.compare(CompareOp.LT, raw, Exprs.i64(0)), Exprs.add(raw, size), raw);
+      // Out-of-range indices are clamped: the generated code never reads outside the data.
+      Expr safe = Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, fixed,
+          Exprs.sub(size, Exprs.i64(1))));
+      List<Expr> in = new ArrayList<>(idx.subList(0, axis));
+      in.add(safe);
+      in.addAll(idx.subList(axis + q, idx.size()));
+      return ctx.input(0, in);
+    });
+  }
+
+  private static Expr slice(LowerContext ctx, List<Expr> idx) {
+    int rank = idx.size();
+    long[] starts = param(ctx, "starts", 1);
+    long[] ends = param(ctx, "ends", 2);
+    long[] axes = param(ctx, "axes", 3);
+    long[] steps = ctx.node().hasInput(4) ? param(ctx, null, 4) : null;
+    List<Expr> in = new ArrayList<>(idx);
+    for (int i = 0; i < starts.length; i++) {
+      int a = ctx.axis(axes == null ? i : axes[i], rank, "axis");
+      long step = steps == null ? 1 : steps[i];
+      Dim d = ctx.inputType(0).shape().dim(a);
+      long start = starts[i];
+      if (d.isStatic()) {
+        long n = d.value();
+        start = start < 0 ? start + n : start;
+        start = step > 0 ? Math.max(0, Math.min(n, start)) : Math.max(0, Math.min(n - 1, start));
+      } else if (start < 0 || step <= 0) {
+        throw new UnsupportedModelException(ctx.node().describe()
+            + ": slicing a symbolic dimension from the end cannot be lowered");
+      }
+      in.set(a, Exprs.add(Exprs.i64(start), Exprs.mul(idx.get(a), Exprs.i64(step))));
+    }
+    return ctx.input(0, in);
+  }
+
+  private static long[] param(LowerContext ctx, String attr, int input) {
+    if (attr != null && ctx.node().attribute(attr) != null) {
+      return ctx.node().attribute(attr).asInts();
+    }
+    if (!ctx.node().hasInput(input)) {
+      return null;
+    }
+    return ctx.constant(input).map(Tensor::toLongArray).orElseThrow(() -> new UnsupportedModelException(
+        ctx.node().describe() + ": slice parameters computed at run time cannot be lowered"));
+  }
+}
