@@ -1,0 +1,445 @@
+package dev.nnvm.compiler.lower;
+
+import dev.nnvm.compiler.ir.UnsupportedModelException;
+import dev.nnvm.runtime.DType;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes a lowered {@link Kernel} as LLVM IR text (opaque pointers), ready
+ * for the LLVM toolchain to optimize and compile. The function has a uniform
+ * C ABI: {@code void name(void* const* buffers, const int64_t* symbols)},
+ * buffers in the kernel's order (inputs, then outputs), symbols in
+ * {@link Kernel#symbols()} order. Loops marked vectorizable carry the loop
+ * vectorizer hint; bools are bytes in memory and {@code i1} in registers.
+ */
+public final class KernelToLlvm {
+  private final StringBuilder out = new StringBuilder();
+  private final Map<String, String> buffers = new HashMap<>();
+  private final Map<String, String> vars = new HashMap<>();
+  private final Map<String, String> locals = new HashMap<>();
+  private final Map<String, String> declarations = new LinkedHashMap<>();
+  private final List<String> loopMetadata = new ArrayList<>();
+  private final Kernel kernel;
+  private int tmp;
+  private int label;
+
+  private KernelToLlvm(Kernel kernel) {
+    this.kernel = kernel;
+  }
+
+  /** A C identifier for a kernel name. */
+  public static String symbolName(String kernelName) {
+    String s = kernelName.replaceAll("[^A-Za-z0-9_]", "_");
+    return "nnvm_k_" + s;
+  }
+
+  /** The IR of one kernel as a whole module. */
+  public static String module(Kernel k) {
+    return new KernelToLlvm(k).emit();
+  }
+
+  private String emit() {
+    StringBuilder body = out;
+    line("entry:");
+    List<BufferRef> all = new ArrayList<>(kernel.inputs());
+    all.addAll(kernel.outputs());
+    for (int i = 0; i < all.size(); i++) {
+      String slot = next();
+      line(slot + " = getelementptr ptr, ptr %buffers, i64 " + i);
+      String p = next();
+      line(p + " = load ptr, ptr " + slot + ", align 8");
+      buffers.put(all.get(i).name(), p);
+    }
+    for (int i = 0; i < kernel.symbols().size(); i++) {
+      String slot = next();
+      line(slot + " = getelementptr i64, ptr %symbols, i64 " + i);
+      String v = next();
+      line(v + " = load i64, ptr " + slot + ", align 8");
+      vars.put(kernel.symbols().get(i), v);
+    }
+    declareLocals(kernel.body());
+    stmt(kernel.body());
+    line("ret void");
+    StringBuilder m = new StringBuilder();
+    m.append("; kernel ").append(kernel.name()).append('\n');
+    m.append("define void @").append(symbolName(kernel.name()))
+        .append("(ptr noalias nocapture readonly %buffers, ptr noalias nocapture readonly %symbols) nounwind {\n");
+    m.append(body).append("}\n\n");
+    for (String d : declarations.values()) {
+      m.append(d).append('\n');
+    }
+    for (int i = 0; i < loopMetadata.size(); i++) {
+      m.append(loopMetadata.get(i)).append('\n');
+    }
+    return m.toString();
+  }
+
+  private void line(String s) {
+    out.append(s.endsWith(":") ? "" : "  ").append(s).append('\n');
+  }
+
+  private String next() {
+    return "%t" + tmp++;
+  }
+
+  private String nextLabel(String base) {
+    return base + label++;
+  }
+
+  private void declareLocals(Stmt s) {
+    if (s instanceof Stmt.For f) {
+      declareLocals(f.body());
+    } else if (s instanceof Stmt.Seq seq) {
+      seq.body().forEach(this::declareLocals);
+    } else if (s instanceof Stmt.Declare d && !locals.containsKey(d.local().name())) {
+      String p = "%local_" + d.local().name();
+      line(p + " = alloca " + regType(d.local().type()));
+      locals.put(d.local().name(), p);
+    }
+  }
+
+  private void stmt(Stmt s) {
+    if (s instanceof Stmt.For f) {
+      loop(f);
+    } else if (s instanceof Stmt.Seq seq) {
+      seq.body().forEach(this::stmt);
+    } else if (s instanceof Stmt.Store st) {
+      String index = expr(st.index());
+      String value = storeValue(expr(st.value()), st.value().type(), st.buffer().dtype());
+      String p = next();
+      line(p + " = getelementptr " + memType(st.buffer().dtype()) + ", ptr " + buffers.get(st.buffer().name())
+          + ", i64 " + index);
+      line("store " + memType(st.buffer().dtype()) + " " + value + ", ptr " + p);
+    } else if (s instanceof Stmt.Declare d) {
+      line("store " + regType(d.local().type()) + " " + expr(d.init()) + ", ptr " + locals.get(d.local().name()));
+    } else if (s instanceof Stmt.Assign a) {
+      line("store " + regType(a.local().type()) + " " + expr(a.value()) + ", ptr " + locals.get(a.local().name()));
+    }
+  }
+
+  private void loop(Stmt.For f) {
+    String extent = expr(f.extent());
+    String pre = nextLabel("pre");
+    String head = nextLabel("head");
+    String body = nextLabel("body");
+    String latch = nextLabel("latch");
+    String exit = nextLabel("exit");
+    line("br label %" + pre);
+    line(pre + ":");
+    String nonEmpty = next();
+    line(nonEmpty + " = icmp sgt i64 " + extent + ", 0");
+    line("br i1 " + nonEmpty + ", label %" + head + ", label %" + exit);
+    line(head + ":");
+    String i = "%" + f.var().name() + "_" + label++;
+    String iNext = i + "_next";
+    line(i + " = phi i64 [ 0, %" + pre + " ], [ " + iNext + ", %" + latch + " ]");
+    String saved = vars.put(f.var().name(), i);
+    line("br label %" + body);
+    line(body + ":");
+    stmt(f.body());
+    line("br label %" + latch);
+    line(latch + ":");
+    line(iNext + " = add nuw nsw i64 " + i + ", 1");
+    String done = next();
+    line(done + " = icmp eq i64 " + iNext + ", " + extent);
+    String md = "";
+    if (f.kind() == Stmt.ForKind.VECTORIZABLE) {
+      int id = loopMetadata.size() / 2;
+      String self = "!" + (2 * id);
+      String hint = "!" + (2 * id + 1);
+      loopMetadata.add(self + " = distinct !{" + self + ", " + hint + "}");
+      loopMetadata.add(hint + " = !{!\"llvm.loop.vectorize.enable\", i1 true}");
+      md = ", !llvm.loop " + self;
+    }
+    line("br i1 " + done + ", label %" + exit + ", label %" + head + md);
+    line(exit + ":");
+    if (saved == null) {
+      vars.remove(f.var().name());
+    } else {
+      vars.put(f.var().name(), saved);
+    }
+  }
+
+  /** The LLVM type of a value in registers. */
+  static String regType(DType t) {
+    switch (t) {
+      case FLOAT32: return "float";
+      case FLOAT64: return "double";
+      case BOOL: return "i1";
+      case INT8: case UINT8: return "i8";
+      case INT16: case UINT16: return "i16";
+      case INT32: case UINT32: return "i32";
+      case INT64: case UINT64: return "i64";
+      default: throw new UnsupportedModelException("element type " + t + " is not supported by the loop code generator");
+    }
+  }
+
+  /** The LLVM type of an element in memory (bools are bytes). */
+  static String memType(DType t) {
+    return t == DType.BOOL ? "i8" : regType(t);
+  }
+
+  private String storeValue(String v, DType from, DType to) {
+    String converted = convert(v, from, to);
+    if (to == DType.BOOL) {
+      String z = next();
+      line(z + " = zext i1 " + converted + " to i8");
+      return z;
+    }
+    return converted;
+  }
+
+  private String expr(Expr e) {
+    if (e instanceof Expr.IntConst c) {
+      return c.type() == DType.BOOL ? (c.value() != 0 ? "true" : "false") : Long.toString(c.value());
+    } else if (e instanceof Expr.FloatConst c) {
+      return floatLiteral(c.value(), c.type());
+    } else if (e instanceof Expr.Var v) {
+      String r = vars.get(v.name());
+      if (r == null) {
+        throw new IllegalStateException("unbound variable " + v.name() + " in kernel " + kernel.name());
+      }
+      return r;
+    } else if (e instanceof Expr.Local l) {
+      String r = next();
+      line(r + " = load " + regType(l.type()) + ", ptr " + locals.get(l.name()));
+      return r;
+    } else if (e instanceof Expr.Load ld) {
+      String index = expr(ld.index());
+      String p = next();
+      DType t = ld.buffer().dtype();
+      line(p + " = getelementptr " + memType(t) + ", ptr " + buffers.get(ld.buffer().name()) + ", i64 " + index);
+      String v = next();
+      line(v + " = load " + memType(t) + ", ptr " + p);
+      if (t == DType.BOOL) {
+        String b = next();
+        line(b + " = icmp ne i8 " + v + ", 0");
+        return b;
+      }
+      return v;
+    } else if (e instanceof Expr.Unary u) {
+      return unary(u);
+    } else if (e instanceof Expr.Binary b) {
+      return binary(b);
+    } else if (e instanceof Expr.Compare c) {
+      return compare(c);
+    } else if (e instanceof Expr.Select s) {
+      String c = expr(s.cond());
+      String a = expr(s.a());
+      String b = expr(s.b());
+      String r = next();
+      line(r + " = select i1 " + c + ", " + regType(s.type()) + " " + a + ", " + regType(s.type()) + " " + b);
+      return r;
+    } else if (e instanceof Expr.Convert c) {
+      return convert(expr(c.x()), c.x().type(), c.type());
+    }
+    throw new IllegalStateException("unknown expression " + e);
+  }
+
+  static String floatLiteral(double v, DType t) {
+    double value = t == DType.FLOAT32 ? (double) (float) v : v;
+    return String.format(Locale.ROOT, "0x%016X", Double.doubleToRawLongBits(value));
+  }
+
+  private String intrinsic(String name, DType t, int arity) {
+    String ty = regType(t);
+    String suffix = t == DType.FLOAT32 ? "f32" : "f64";
+    String fn = "@llvm." + name + "." + suffix;
+    declarations.putIfAbsent(fn, "declare " + ty + " " + fn + "(" + String.join(", ", java.util.Collections.nCopies(
+        arity, ty)) + ")");
+    return fn;
+  }
+
+  private String libm(String name, DType t) {
+    String fn = "@" + name + (t == DType.FLOAT32 ? "f" : "");
+    String ty = regType(t);
+    declarations.putIfAbsent(fn, "declare " + ty + " " + fn + "(" + ty + ") nounwind readnone");
+    return fn;
+  }
+
+  private String call(String fn, DType t, String... args) {
+    String ty = regType(t);
+    List<String> typed = new ArrayList<>();
+    for (String a : args) {
+      typed.add(ty + " " + a);
+    }
+    String r = next();
+    line(r + " = call " + ty + " " + fn + "(" + String.join(", ", typed) + ")");
+    return r;
+  }
+
+  private String unary(Expr.Unary u) {
+    DType t = u.type();
+    String x = expr(u.x());
+    String ty = regType(t);
+    String r;
+    if (t.isFloatingPoint()) {
+      switch (u.op()) {
+        case NEG: r = next(); line(r + " = fneg " + ty + " " + x); return r;
+        case ABS: return call(intrinsic("fabs", t, 1), t, x);
+        case EXP: return call(intrinsic("exp", t, 1), t, x);
+        case LOG: return call(intrinsic("log", t, 1), t, x);
+        case SQRT: return call(intrinsic("sqrt", t, 1), t, x);
+        case SIN: return call(intrinsic("sin", t, 1), t, x);
+        case COS: return call(intrinsic("cos", t, 1), t, x);
+        case FLOOR: return call(intrinsic("floor", t, 1), t, x);
+        case CEIL: return call(intrinsic("ceil", t, 1), t, x);
+        case ROUND_EVEN: return call(intrinsic("roundeven", t, 1), t, x);
+        case TAN: return call(libm("tan", t), t, x);
+        case TANH: return call(libm("tanh", t), t, x);
+        case ERF: return call(libm("erf", t), t, x);
+        case SIGN: {
+          String pos = next();
+          line(pos + " = fcmp ogt " + ty + " " + x + ", 0.0");
+          String neg = next();
+          line(neg + " = fcmp olt " + ty + " " + x + ", 0.0");
+          String a = next();
+          line(a + " = select i1 " + neg + ", " + ty + " -1.0, " + ty + " " + x);
+          r = next();
+          line(r + " = select i1 " + pos + ", " + ty + " 1.0, " + ty + " " + a);
+          return r;
+        }
+        default: break;
+      }
+    } else {
+      switch (u.op()) {
+        case NEG: r = next(); line(r + " = sub " + ty + " 0, " + x); return r;
+        case NOT: r = next(); line(r + " = xor " + ty + " " + x + ", " + (t == DType.BOOL ? "true" : "-1")); return r;
+        case ABS: {
+          String neg = next();
+          line(neg + " = icmp slt " + ty + " " + x + ", 0");
+          String m = next();
+          line(m + " = sub " + ty + " 0, " + x);
+          r = next();
+          line(r + " = select i1 " + neg + ", " + ty + " " + m + ", " + ty + " " + x);
+          return r;
+        }
+        default: break;
+      }
+    }
+    if (u.op() == Expr.UnaryOp.IS_NAN) {
+      String xt = regType(u.x().type());
+      r = next();
+      line(r + " = fcmp uno " + xt + " " + x + ", " + x);
+      return r;
+    }
+    throw new UnsupportedModelException("kernel " + kernel.name() + ": " + u.op() + " on " + t + " has no code generator");
+  }
+
+  private String binary(Expr.Binary b) {
+    DType t = b.type();
+    String x = expr(b.a());
+    String y = expr(b.b());
+    String ty = regType(t);
+    if (t.isFloatingPoint()) {
+      switch (b.op()) {
+        case MIN: return call(intrinsic("minimum", t, 2), t, x, y);
+        case MAX: return call(intrinsic("maximum", t, 2), t, x, y);
+        case POW: return call(intrinsic("pow", t, 2), t, x, y);
+        default: break;
+      }
+    }
+    String r = next();
+    if (t.isFloatingPoint()) {
+      switch (b.op()) {
+        case ADD: line(r + " = fadd " + ty + " " + x + ", " + y); return r;
+        case SUB: line(r + " = fsub " + ty + " " + x + ", " + y); return r;
+        case MUL: line(r + " = fmul " + ty + " " + x + ", " + y); return r;
+        case DIV: line(r + " = fdiv " + ty + " " + x + ", " + y); return r;
+        case REM: line(r + " = frem " + ty + " " + x + ", " + y); return r;
+        default: break;
+      }
+    } else {
+      boolean signed = t.isSigned() || t == DType.INT64;
+      switch (b.op()) {
+        case ADD: line(r + " = add " + ty + " " + x + ", " + y); return r;
+        case SUB: line(r + " = sub " + ty + " " + x + ", " + y); return r;
+        case MUL: line(r + " = mul " + ty + " " + x + ", " + y); return r;
+        case DIV: line(r + " = " + (signed ? "sdiv " : "udiv ") + ty + " " + x + ", " + y); return r;
+        case REM: line(r + " = " + (signed ? "srem " : "urem ") + ty + " " + x + ", " + y); return r;
+        case AND: line(r + " = and " + ty + " " + x + ", " + y); return r;
+        case OR: line(r + " = or " + ty + " " + x + ", " + y); return r;
+        case XOR: line(r + " = xor " + ty + " " + x + ", " + y); return r;
+        case MIN: case MAX: {
+          String pred = (b.op() == Expr.BinaryOp.MIN ? "lt" : "gt");
+          line(r + " = icmp " + (signed ? "s" : "u") + pred + " " + ty + " " + x + ", " + y);
+          String s = next();
+          line(s + " = select i1 " + r + ", " + ty + " " + x + ", " + ty + " " + y);
+          return s;
+        }
+        default: break;
+      }
+    }
+    throw new UnsupportedModelException("kernel " + kernel.name() + ": " + b.op() + " on " + t + " has no code generator");
+  }
+
+  private String compare(Expr.Compare c) {
+    DType t = c.a().type();
+    String x = expr(c.a());
+    String y = expr(c.b());
+    String r = next();
+    String pred;
+    if (t.isFloatingPoint()) {
+      pred = switch (c.op()) {
+        case EQ -> "fcmp oeq";
+        case NE -> "fcmp une";
+        case LT -> "fcmp olt";
+        case LE -> "fcmp ole";
+        case GT -> "fcmp ogt";
+        case GE -> "fcmp oge";
+      };
+    } else {
+      String s = t.isSigned() || t == DType.INT64 ? "s" : "u";
+      pred = switch (c.op()) {
+        case EQ -> "icmp eq";
+        case NE -> "icmp ne";
+        case LT -> "icmp " + s + "lt";
+        case LE -> "icmp " + s + "le";
+        case GT -> "icmp " + s + "gt";
+        case GE -> "icmp " + s + "ge";
+      };
+    }
+    line(r + " = " + pred + " " + regType(t) + " " + x + ", " + y);
+    return r;
+  }
+
+  /** ONNX Cast semantics between register types. */
+  private String convert(String v, DType from, DType to) {
+    if (from == to) {
+      return v;
+    }
+    String f = regType(from);
+    String t = regType(to);
+    if (!from.isFloatingPoint() && !to.isFloatingPoint() && from != DType.BOOL && to != DType.BOOL
+        && from.byteSize() == to.byteSize()) {
+      return v;
+    }
+    String r = next();
+    if (to == DType.BOOL) {
+      line(r + " = " + (from.isFloatingPoint() ? "fcmp une " : "icmp ne ") + f + " " + v + ", "
+          + (from.isFloatingPoint() ? "0.0" : "0"));
+      return r;
+    }
+    if (from == DType.BOOL) {
+      line(r + " = " + (to.isFloatingPoint() ? "uitofp" : "zext") + " i1 " + v + " to " + t);
+      return r;
+    }
+    if (from.isFloatingPoint() && to.isFloatingPoint()) {
+      line(r + " = " + (to.byteSize() > from.byteSize() ? "fpext " : "fptrunc ") + f + " " + v + " to " + t);
+    } else if (from.isFloatingPoint()) {
+      line(r + " = " + (to.isSigned() ? "fptosi " : "fptoui ") + f + " " + v + " to " + t);
+    } else if (to.isFloatingPoint()) {
+      line(r + " = " + (from.isSigned() ? "sitofp " : "uitofp ") + f + " " + v + " to " + t);
+    } else if (to.byteSize() < from.byteSize()) {
+      line(r + " = trunc " + f + " " + v + " to " + t);
+    } else {
+      line(r + " = " + (from.isSigned() ? "sext " : "zext ") + f + " " + v + " to " + t);
+    }
+    return r;
+  }
+}
