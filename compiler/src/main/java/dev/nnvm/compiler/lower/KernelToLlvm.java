@@ -338,8 +338,21 @@ public final class KernelToLlvm {
     String ty = regType(t);
     if (t.isFloatingPoint()) {
       switch (b.op()) {
-        case MIN: return call(intrinsic("minimum", t, 2), t, x, y);
-        case MAX: return call(intrinsic("maximum", t, 2), t, x, y);
+        case MIN: case MAX: {
+          // NaN-propagating min/max (numpy semantics), without the fminimum/fmaximum intrinsics
+          // that some backends cannot select.
+          String c = next();
+          line(c + " = fcmp " + (b.op() == Expr.BinaryOp.MIN ? "olt " : "ogt ") + ty + " " + x + ", " + y);
+          String pick = next();
+          line(pick + " = select i1 " + c + ", " + ty + " " + x + ", " + ty + " " + y);
+          String nan = next();
+          line(nan + " = fcmp uno " + ty + " " + x + ", " + y);
+          String sum = next();
+          line(sum + " = fadd " + ty + " " + x + ", " + y);
+          String r = next();
+          line(r + " = select i1 " + nan + ", " + ty + " " + sum + ", " + ty + " " + pick);
+          return r;
+        }
         case POW: return call(intrinsic("pow", t, 2), t, x, y);
         default: break;
       }
