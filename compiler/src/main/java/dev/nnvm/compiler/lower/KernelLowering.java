@@ -108,7 +108,14 @@ public final class KernelLowering {
           reduceNode = n;
         }
       }
-      Stmt stmt = reduceNode == null ? elementwise(outs) : reduction(outs);
+      Stmt stmt;
+      if (body.nodes().size() == 1 && rules.rule(body.nodes().get(0)).isEmpty() && reduceNode == null) {
+        Node only = body.nodes().get(0);
+        stmt = RowKernels.lower(only, context(only), ins, outs)
+            .orElseThrow(() -> unsupported("no loop lowering for " + only.qualifiedOp()));
+      } else {
+        stmt = reduceNode == null ? elementwise(outs) : reduction(outs);
+      }
       String name = node.name().isEmpty() ? node.opType() : node.name();
       return new Kernel(name, ins, outs, new ArrayList<>(symbols), stmt);
     }

@@ -125,4 +125,22 @@ class KernelLoweringTest {
         () -> KernelLowering.standard().lower(g.nodes().get(0), g));
     assertTrue(e.getMessage().contains("no loop lowering for MatMul"), e.getMessage());
   }
+
+  @Test
+  void softmaxAndLayerNormLowerToRowKernels() {
+    HybridEvaluator h = checkLowered("graph main(%x: f32[N, 3, 7]) -> (%a: f32[N, 3, 7], %b: f32[N, 3, 7], "
+        + "%c: f32[N, 3, 7], %d: f32[N, 3, 7]) opset(ai.onnx=17) {\n"
+        + "  const %g: f32[7] = dense<[1.0, 2.0, 0.5, -1.0, 1.5, 0.25, 3.0]>\n"
+        + "  const %bias: f32[7] = dense<[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6]>\n"
+        + "  %a = Softmax(%x) {axis = -1}\n"
+        + "  %b = LogSoftmax(%x) {axis = 1}\n"
+        + "  %c = LayerNormalization(%x, %g, %bias) {axis = -1, epsilon = 1.0e-5}\n"
+        + "  %d = Softmax(%x) {axis = 1}\n"
+        + "  return %a, %b, %c, %d\n}\n", 2);
+    assertEquals(4, h.lowered(), "every kernel lowered: " + h.fallbackOps());
+    // Before opset 13 Softmax normalizes over everything from the axis on.
+    HybridEvaluator legacy = checkLowered("graph main(%x: f32[N, 3, 4]) -> (%y: f32[N, 3, 4]) opset(ai.onnx=11) {\n"
+        + "  %y = Softmax(%x)\n  return %y\n}\n", 2);
+    assertEquals(1, legacy.lowered());
+  }
 }
