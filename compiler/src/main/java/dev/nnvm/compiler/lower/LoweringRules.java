@@ -284,6 +284,17 @@ public final class LoweringRules {
       return result;
     });
     put("Slice", LoweringRules::slice);
+    put("Shape", (ctx, idx) -> {
+      List<Dim> dims = ctx.inputType(0).shape().dims();
+      int rank = dims.size();
+      int start = clampAxis(ctx.hasAttr("start") ? ctx.attrInt("start") : 0, rank);
+      int end = clampAxis(ctx.hasAttr("end") ? ctx.attrInt("end") : rank, rank);
+      Expr v = Exprs.i64(0);
+      for (int d = end - 1; d >= start; d--) {
+        v = Exprs.select(Exprs.compare(CompareOp.EQ, idx.get(0), Exprs.i64(d - start)), Exprs.dim(dims.get(d)), v);
+      }
+      return v;
+    });
     put("Gather", (ctx, idx) -> {
       int rank = ctx.inputType(0).shape().rank();
       int axis = ctx.axis(ctx.attrInt("axis"), rank, "axis");
@@ -300,6 +311,11 @@ public final class LoweringRules {
       in.addAll(idx.subList(axis + q, idx.size()));
       return ctx.input(0, in);
     });
+  }
+
+  private static int clampAxis(long a, int rank) {
+    long v = a < 0 ? a + rank : a;
+    return (int) Math.max(0, Math.min(rank, v));
   }
 
   private static Expr slice(LowerContext ctx, List<Expr> idx) {

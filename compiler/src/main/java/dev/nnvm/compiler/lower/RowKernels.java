@@ -22,6 +22,10 @@ final class RowKernels {
 
   /** The kernel body for {@code n} when it is one of these operators. */
   static Optional<Stmt> lower(Node n, LowerContext ctx, List<BufferRef> ins, List<BufferRef> outs) {
+    if (n.domain().equals(dev.nnvm.compiler.ops.NnvmOps.DOMAIN)
+        && n.opType().equals(dev.nnvm.compiler.ops.NnvmOps.ATTENTION)) {
+      return Optional.of(attention(ctx, ins, outs.get(0)));
+    }
     if (!n.domain().isEmpty()) {
       return Optional.empty();
     }
@@ -112,6 +116,81 @@ final class RowKernels {
     row.add(new Stmt.For(r, e[1], new Stmt.Store(out, at(o, r, zero, e[1], Exprs.i64(1)), y),
         Stmt.ForKind.VECTORIZABLE));
     return new Stmt.For(o, e[0], new Stmt.Seq(row), Stmt.ForKind.PARALLEL);
+  }
+
+  /**
+   * {@code softmax(Q @ KT * scale + mask) @ V} one query row at a time:
+   * the row's maximum score, then the sum of exponentials, then each key's
+   * probability times its value row is added into the output row. Scores are
+   * recomputed per pass instead of stored, so no scratch memory is needed.
+   */
+  private static Stmt attention(LowerContext ctx, List<BufferRef> ins, BufferRef out) {
+    BufferRef q = ins.get(0);
+    BufferRef kt = ins.get(1);
+    BufferRef v = ins.get(2);
+    BufferRef mask = ins.size() > 3 ? ins.get(3) : null;
+    int rank = q.rank();
+    if (kt.rank() != rank || v.rank() != rank || !q.shape().subList(0, rank - 2).equals(kt.shape().subList(0, rank - 2))
+        || !q.shape().subList(0, rank - 2).equals(v.shape().subList(0, rank - 2))) {
+      throw new UnsupportedModelException(ctx.node().describe()
+          + ": attention with batch dimensions that differ between Q, K and V cannot be compiled yet");
+    }
+    DType dt = q.dtype();
+    Expr sq = q.shape().get(rank - 2);
+    Expr d = q.shape().get(rank - 1);
+    Expr sk = kt.shape().get(rank - 1);
+    Expr dv = v.shape().get(rank - 1);
+    Expr batch = Exprs.product(q.shape().subList(0, rank - 2));
+    Expr.Var b = new Expr.Var("b");
+    Expr.Var i = new Expr.Var("q");
+    Expr.Var k = new Expr.Var("k");
+    Expr.Var c = new Expr.Var("c");
+    Expr.Var j = new Expr.Var("j");
+    Expr.Local dot = new Expr.Local("dot", dt);
+    Expr.Local max = new Expr.Local("max", dt);
+    Expr.Local sum = new Expr.Local("sum", dt);
+    Expr.Local p = new Expr.Local("p", dt);
+    // dot = sum_c Q[b, i, c] * KT[b, c, k]
+    Stmt dotLoop = new Stmt.Seq(List.of(new Stmt.Declare(dot, Exprs.constant(0, dt)),
+        serial(c, d, new Stmt.Assign(dot, Exprs.value(BinaryOp.ADD, dot, Exprs.value(BinaryOp.MUL,
+            new Expr.Load(q, Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(b, sq), i), d), c)),
+            new Expr.Load(kt, Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(b, d), c), sk), k))))))));
+    Expr score = Exprs.value(BinaryOp.MUL, dot, Exprs.constant(ctx.attrFloat("scale"), dt));
+    if (mask != null) {
+      score = Exprs.value(BinaryOp.ADD, score, Exprs.as(maskAt(mask, q.shape().subList(0, rank - 2), b, i, k), dt));
+    }
+    Expr outAt = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(b, sq), i), dv), j);
+    Expr vAt = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(b, sk), k), dv), j);
+    Stmt row = new Stmt.Seq(List.of(
+        new Stmt.Declare(max, Exprs.constant(Double.NEGATIVE_INFINITY, dt)),
+        serial(k, sk, new Stmt.Seq(List.of(dotLoop, new Stmt.Assign(max, Exprs.value(BinaryOp.MAX, max, score))))),
+        new Stmt.Declare(sum, Exprs.constant(0, dt)),
+        serial(k, sk, new Stmt.Seq(List.of(dotLoop, new Stmt.Assign(sum, Exprs.value(BinaryOp.ADD, sum,
+            Exprs.unary(UnaryOp.EXP, Exprs.value(BinaryOp.SUB, score, max))))))),
+        new Stmt.For(j, dv, new Stmt.Store(out, outAt, Exprs.constant(0, dt)), Stmt.ForKind.VECTORIZABLE),
+        serial(k, sk, new Stmt.Seq(List.of(dotLoop,
+            new Stmt.Declare(p, Exprs.value(BinaryOp.DIV, Exprs.unary(UnaryOp.EXP, Exprs.value(BinaryOp.SUB, score,
+                max)), sum)),
+            new Stmt.For(j, dv, new Stmt.Store(out, outAt, Exprs.value(BinaryOp.ADD, new Expr.Load(out, outAt),
+                Exprs.value(BinaryOp.MUL, p, new Expr.Load(v, vAt)))), Stmt.ForKind.VECTORIZABLE))))));
+    return new Stmt.For(b, batch, serial(i, sq, row), Stmt.ForKind.PARALLEL);
+  }
+
+  /** The mask element for score [batch..., i, k], the mask broadcasting against [batch..., Sq, Sk]. */
+  private static Expr maskAt(BufferRef mask, List<Expr> batchDims, Expr b, Expr i, Expr k) {
+    List<Expr> full = new ArrayList<>(Exprs.unflatten(b, batchDims));
+    full.add(i);
+    full.add(k);
+    int offset = full.size() - mask.rank();
+    if (offset < 0) {
+      throw new IllegalArgumentException("mask of rank " + mask.rank() + " is larger than the scores");
+    }
+    List<Expr> idx = new ArrayList<>();
+    for (int a = 0; a < mask.rank(); a++) {
+      Long size = Exprs.constValue(mask.shape().get(a));
+      idx.add(size != null && size == 1 ? Exprs.i64(0) : full.get(a + offset));
+    }
+    return new Expr.Load(mask, Exprs.flatIndex(idx, mask.shape()));
   }
 
   /** Scale or bias, shaped like the normalized dims or broadcast to them (a trailing suffix of them). */

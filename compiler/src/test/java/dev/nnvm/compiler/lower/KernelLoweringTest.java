@@ -143,4 +143,16 @@ class KernelLoweringTest {
         + "  %y = Softmax(%x)\n  return %y\n}\n", 2);
     assertEquals(1, legacy.lowered());
   }
+
+  @Test
+  void attentionAndShapeLowerToLoops() {
+    HybridEvaluator h = checkLowered("graph main(%q: f32[N, 2, S, 4], %k: f32[N, 2, S, 4], %v: f32[N, 2, S, 3], "
+        + "%mask: f32[N, 1, 1, S]) -> (%y: f32[N, 2, S, 3], %s: i64[4]) opset(ai.onnx=13) {\n"
+        + "  const %c: f32[] = dense<[2.0]>\n"
+        + "  %kt = Transpose(%k) {perm = [0, 1, 3, 2]}\n"
+        + "  %sc = MatMul(%q, %kt)\n  %s1 = Div(%sc, %c)\n  %s2 = Add(%s1, %mask)\n"
+        + "  %p = Softmax(%s2) {axis = -1}\n  %y = MatMul(%p, %v)\n"
+        + "  %s = Shape(%y)\n  return %y, %s\n}\n", 5);
+    assertEquals(List.of(), h.fallbackOps(), "attention, the key transpose and Shape all lower");
+  }
 }
