@@ -20,8 +20,8 @@
  * pool never has more than max_threads - 1 workers busy in the whole
  * process, so a call that finds none free runs with fewer threads instead of
  * waiting. Workers are started on first need and live as long as the
- * process; they block every signal, so the JVM's signals reach its own
- * threads.
+ * process; they block every asynchronous signal, so the JVM's signals reach
+ * its own threads, while faults still reach the JVM's crash handler.
  */
 void nnvm_parallel_for(int64_t n, nnvm_task task, void* ctx, int32_t threads);
 

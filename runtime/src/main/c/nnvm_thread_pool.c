@@ -93,9 +93,16 @@ static int start_worker(void) {
     return 0;
   }
   w->index = pool_started;
-  sigset_t all, saved;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  /* Asynchronous signals belong to the JVM's threads; faults still reach its crash handler. */
+  sigset_t blocked, saved;
+  sigfillset(&blocked);
+  sigdelset(&blocked, SIGSEGV);
+  sigdelset(&blocked, SIGBUS);
+  sigdelset(&blocked, SIGFPE);
+  sigdelset(&blocked, SIGILL);
+  sigdelset(&blocked, SIGTRAP);
+  sigdelset(&blocked, SIGSYS);
+  pthread_sigmask(SIG_SETMASK, &blocked, &saved);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -76,7 +76,12 @@ public final class NativeTensor implements AutoCloseable {
     long bytes = Math.multiplyExact(elementCount(shape), (long) dtype.byteSize());
     NativeBuffer buffer = allocator.allocate(bytes, NativeAllocator.DEFAULT_ALIGNMENT,
         dtype.shortName() + Shape.toString(shape) + " tensor");
-    return new NativeTensor(buffer.address(), bytes, dtype, shape, buffer);
+    try {
+      return new NativeTensor(buffer.address(), bytes, dtype, shape, buffer);
+    } catch (RuntimeException e) {
+      buffer.close();
+      throw e;
+    }
   }
 
   /**

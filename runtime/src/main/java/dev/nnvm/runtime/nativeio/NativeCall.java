@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>One frame serves one call at a time: a second thread that tries to use
  * it while it runs, or to close it, gets an {@link IllegalStateException}
- * (create a frame per thread). The library stays loaded while a call runs.
+ * (create a frame per thread). A frame keeps its library loaded until the
+ * frame is closed; once the library handle is closed, the frame refuses
+ * calls.
  */
 public final class NativeCall implements AutoCloseable {
   /** Bytes of the error buffer the model may write its message into (NUL included). */
@@ -33,6 +35,7 @@ public final class NativeCall implements AutoCloseable {
   private static final int CLOSED = 2;
 
   private final ModelEntryPoint entry;
+  private final SharedLibrary library;
   private final NativeBuffer frame;
   private final ByteBuffer view;
   private final long frameAddress;
@@ -50,7 +53,14 @@ public final class NativeCall implements AutoCloseable {
     outputsAt = inputsAt + 8 * entry.inputs();
     symbolsAt = outputsAt + 8 * entry.outputs();
     errorAt = symbolsAt + 8 * entry.symbols();
-    frame = allocator.allocate(errorAt + ERROR_CAPACITY, ALIGNMENT, "call frame of '" + entry.symbol() + "'");
+    library = entry.library();
+    library.acquire();
+    try {
+      frame = allocator.allocate(errorAt + ERROR_CAPACITY, ALIGNMENT, "call frame of '" + entry.symbol() + "'");
+    } catch (RuntimeException e) {
+      library.release();
+      throw e;
+    }
     frameAddress = frame.address();
     view = Natives.view(frameAddress, errorAt + ERROR_CAPACITY).order(ByteOrder.nativeOrder());
     frame.fill((byte) 0);
@@ -108,19 +118,15 @@ public final class NativeCall implements AutoCloseable {
       view.putLong(layout.weights, alignedAddress("weights", weights));
       view.putInt(layout.numThreads, threads);
       view.put(errorAt, (byte) 0);
-      SharedLibrary library = entry.library();
-      library.acquire();
-      int status;
-      try {
-        status = Natives.invoke(entry.address(), frameAddress);
-      } finally {
-        library.release();
+      if (library.isClosed()) {
+        throw new IllegalStateException(what() + ": " + library.describe() + " is closed");
       }
+      int status = Natives.invoke(entry.address(), frameAddress);
       if (status != 0) {
         throw new NativeCallException(entry.symbol(), status, errorMessage());
       }
     } finally {
-      state.set(IDLE);
+      state.setRelease(IDLE);
     }
   }
 
@@ -193,7 +199,7 @@ public final class NativeCall implements AutoCloseable {
   }
 
   /**
-   * Frees the frame; safe to call twice.
+   * Frees the frame and lets its library unload (if its handles are closed); safe to call twice.
    *
    * @throws IllegalStateException when a call on another thread is using the frame
    */
@@ -209,7 +215,11 @@ public final class NativeCall implements AutoCloseable {
             + "' while a call on another thread is using it");
       }
       if (state.compareAndSet(IDLE, CLOSED)) {
-        frame.close();
+        try {
+          frame.close();
+        } finally {
+          library.release();
+        }
         return;
       }
     }

@@ -88,17 +88,7 @@ final class NativeLoader {
   }
 
   private static Path extract() throws IOException {
-    String platform = platform();
-    String resource = "/dev/nnvm/runtime/native/" + platform + "/" + LIBRARY_FILE;
-    byte[] bytes;
-    try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new NativeException("the NNVM native runtime has no build for " + platform + " (os.name '"
-            + System.getProperty("os.name") + "', os.arch '" + System.getProperty("os.arch")
-            + "'): the jar carries the shim of the platform it was built on only; missing resource " + resource);
-      }
-      bytes = in.readAllBytes();
-    }
+    byte[] bytes = shimBytes(platform());
     String fullHash = sha256(bytes);
     String hash = fullHash.substring(0, 16);
     Path dir = directory();
@@ -120,7 +110,25 @@ final class NativeLoader {
     return file;
   }
 
-  private static Path directory() throws IOException {
+  /**
+   * The shim built for {@code platform}, read from the jar.
+   *
+   * @throws NativeException naming the platform when the jar carries no build for it
+   */
+  static byte[] shimBytes(String platform) throws IOException {
+    String resource = "/dev/nnvm/runtime/native/" + platform + "/" + LIBRARY_FILE;
+    try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new NativeException("the NNVM native runtime has no build for " + platform + " (os.name '"
+            + System.getProperty("os.name") + "', os.arch '" + System.getProperty("os.arch")
+            + "'): the jar carries the shim of the platform it was built on only; missing resource " + resource);
+      }
+      return in.readAllBytes();
+    }
+  }
+
+  /** Where the shim is extracted: {@code nnvm.native.dir}, or a per-user folder in the temporary directory. */
+  static Path directory() throws IOException {
     String configured = System.getProperty("nnvm.native.dir");
     Path dir = configured != null && !configured.isEmpty()
         ? Paths.get(configured)

@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * same bytes in the JVM shares it, and the last {@link #close()} unloads it
  * and deletes the file. {@link #load(Path)} loads a file in place.
  *
- * <p>Calls through {@link NativeCall} hold the library open while they run,
- * so a library closed during a call is unloaded when the call returns. Close
- * is idempotent; a closed handle refuses symbol lookups and calls.
+ * <p>Each {@link NativeCall} frame keeps the library loaded until the frame
+ * is closed, so closing the handle while a call runs cannot unload code under
+ * it. Close is idempotent; a closed handle refuses symbol lookups, and the
+ * frames made from it refuse calls.
  */
 public final class SharedLibrary implements AutoCloseable {
   /** Libraries loaded from bytes, by SHA-256; also the lock for loading and unloading them. */
@@ -77,6 +78,7 @@ public final class SharedLibrary implements AutoCloseable {
       try {
         file = directory().resolve(hash + ".so");
         Files.write(file, bytes);
+        file.toFile().deleteOnExit();
       } catch (IOException e) {
         throw new NativeException("cannot write a shared library of " + bytes.length + " bytes (sha256 " + hash
             + ") to a temporary file: " + e.getMessage(), e);
@@ -95,7 +97,7 @@ public final class SharedLibrary implements AutoCloseable {
     }
   }
 
-  /** This JVM's directory for libraries loaded from bytes; deleted at exit when empty. Lock held. */
+  /** This JVM's directory for libraries loaded from bytes; deleted at exit with what is left in it. Lock held. */
   private static Path directory() throws IOException {
     if (directory == null || !Files.isDirectory(directory)) {
       directory = Files.createTempDirectory("nnvm-libraries-");
@@ -168,7 +170,7 @@ public final class SharedLibrary implements AutoCloseable {
 
   /**
    * Releases this handle; the library is unloaded (and a file written from
-   * bytes deleted) once no handle and no running call uses it.
+   * bytes deleted) once no handle and no call frame uses it.
    *
    * @throws NativeException when dlclose reports an error
    */

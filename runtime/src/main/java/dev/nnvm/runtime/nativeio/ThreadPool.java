@@ -18,7 +18,7 @@ package dev.nnvm.runtime.nativeio;
  *       threads (down to the caller alone) instead of waiting.</li>
  *   <li>Loops nested inside a parallel loop run inline.</li>
  *   <li>Workers start on first need, stay for the life of the process and
- *       block every signal.</li>
+ *       block asynchronous signals (those are the JVM's to handle).</li>
  * </ul>
  * So one caller never uses more than {@code maxThreads} threads, and several
  * callers add at most {@code maxThreads - 1} workers to their own threads.

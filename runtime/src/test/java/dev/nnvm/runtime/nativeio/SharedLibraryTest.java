@@ -90,17 +90,21 @@ class SharedLibraryTest {
   }
 
   @Test
-  void aClosedLibraryRefusesCalls() throws Exception {
-    SharedLibrary lib = SharedLibrary.load(TestModels.library());
+  void callFramesKeepTheLibraryLoadedButRefuseCallsOnceItIsClosed() throws Exception {
+    SharedLibrary lib = SharedLibrary.load(Files.readAllBytes(TestModels.library()));
+    Path file = lib.path();
     ModelEntryPoint entry = lib.entryPoint("nnvm_test_empty", 0, 0, 0);
     try (NativeCall call = entry.newCall(allocator)) {
       call.invoke(List.of(), List.of(), null, null, new long[0]);
       lib.close();
       IllegalStateException e = assertThrows(IllegalStateException.class,
           () -> call.invoke(List.of(), List.of(), null, null, new long[0]));
-      assertTrue(e.getMessage().startsWith("shared library ") && e.getMessage().endsWith(" is closed"),
-          e.getMessage());
+      assertEquals("entry point 'nnvm_test_empty': shared library sha256 " + lib.sha256().substring(0, 16) + " at "
+          + file + " is closed", e.getMessage());
+      assertTrue(Files.isRegularFile(file), "the frame still holds the library");
+      assertThrows(IllegalStateException.class, () -> entry.newCall(allocator));
     }
+    assertFalse(Files.exists(file), "closing the last frame unloaded the library and deleted its file");
   }
 
   @Test
