@@ -97,11 +97,13 @@ class GemmKernelTest {
         assumeTrue(Boolean.getBoolean("nnvm.gemm.bench"), "timing run only with -Dnnvm.gemm.bench=true");
         List<CpuTarget> targets = new ArrayList<>(List.of(CpuTarget.host()));
         CpuTarget v3 = CpuTarget.named("x86-64-v3");
-        if (v3.runsOn(CpuTarget.host()) && CpuTarget.host().vectorWidth() != v3.vectorWidth()) {
+        if (v3.runsOn(CpuTarget.host()) && CpuTarget.host().vectorWidth() != v3.vectorWidth()
+                && System.getProperty("nnvm.gemm.blocking") == null) {
             targets.add(v3);
         }
+        String blocking = System.getProperty("nnvm.gemm.blocking", "");
         for (CpuTarget target : targets) {
-            GemmGenerator gen = new GemmGenerator(target);
+            GemmGenerator gen = blocking.isEmpty() ? new GemmGenerator(target) : new GemmGenerator(target, parse(blocking));
             // Twice: the first compile in a JVM also pays for loading libLLVM.
             library(gen, "bench-warm-" + target.name());
             long t0 = System.nanoTime();
@@ -119,6 +121,14 @@ class GemmKernelTest {
             System.out.println(r.output);
             assertEquals(0, r.exit, r.output);
         }
+    }
+
+    /** {@code kc,mc,nc,unroll} (nr stays two vectors of the target), for tuning runs. */
+    private static Blocking parse(String text) {
+        String[] p = text.split(",");
+        int nr = 2 * CpuTarget.host().vectorWidth();
+        return new Blocking(nr, Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]),
+                Integer.parseInt(p[3]));
     }
 
     private static void checkVariant(CpuTarget target) throws Exception {

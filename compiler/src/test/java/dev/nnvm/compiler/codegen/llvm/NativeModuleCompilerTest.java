@@ -67,6 +67,24 @@ class NativeModuleCompilerTest {
     }
 
     @Test
+    void compilesFromSeveralThreadsAtOnce() throws Exception {
+        NativeModuleCompiler compiler = new NativeModuleCompiler(CpuTarget.named("x86-64-v3"));
+        byte[] expected = compiler.compileToObject("add", ADD).bytes();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<byte[]>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                results.add(pool.submit(() -> compiler.compileToObject("add", ADD).bytes()));
+            }
+            for (java.util.concurrent.Future<byte[]> r : results) {
+                assertArrayEquals(expected, r.get(), "the same IR gives the same object on every thread");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void rejectsBadOptLevel() {
         assertThrows(IllegalArgumentException.class, () -> new NativeModuleCompiler(CpuTarget.host(), 4));
     }
