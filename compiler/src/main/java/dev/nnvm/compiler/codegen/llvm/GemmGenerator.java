@@ -1,0 +1,798 @@
+package dev.nnvm.compiler.codegen.llvm;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Emits LLVM IR (text) for a BLIS-style packed single-precision GEMM on row-major matrices,
+ * {@code C[M,N] = A[M,K] * B[K,N]}, with an optional epilogue fused into the store.
+ *
+ * <h2>How it works</h2>
+ * The loops are BLIS's five: {@code jc} over N in blocks of {@code nc}, {@code pc} over K in blocks
+ * of {@code kc}, where the {@code kc x nc} panel of B is packed into {@code NR}-column strips
+ * (zero-padded on the right edge); {@code ic} over M in blocks of {@code mc}, where the
+ * {@code mc x kc} block of A is packed into {@code MR}-row strips (zero-padded at the bottom); then
+ * {@code jr} / {@code ir} over the strips, each pair handled by the micro-kernel. The micro-kernel
+ * computes an {@code MR x NR} block ({@code MR} = 6, {@code NR} = 2 vectors: 6x16 with
+ * {@code <8 x float>} on AVX2, 6x32 with {@code <16 x float>} on AVX-512) with every accumulator a
+ * loop phi (so LLVM keeps them in registers), {@code k} unrolled, one broadcast of A and
+ * {@code NR/VW} FMAs per row and step. The store adds the previous C (after the first K block) and,
+ * after the last K block, applies the epilogue in registers: per-column bias, then residual,
+ * then ReLU ({@code x <= 0 -> +0}, NaN stays NaN). Edge tiles use masked loads and stores, so
+ * nothing outside the matrices is read or written.
+ *
+ * <h2>Exported C ABI</h2>
+ * For a kernel named {@code g}:
+ * <pre>{@code
+ * void g(int64_t M, int64_t N, int64_t K,
+ *        const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+ *        const float* bias,                 // [N]; read only when the epilogue has a bias
+ *        const float* R, int64_t ldr,       // residual [M, N]; read only with a residual
+ *        void* workspace,                   // g_workspace_bytes(M, N, K, threads) bytes (64-aligned best)
+ *        void (*parallel_for)(int64_t n, void (*task)(int64_t begin, int64_t end, void* ctx),
+ *                             void* ctx, int32_t threads),  // may be NULL: serial
+ *        int32_t threads);
+ * int64_t g_workspace_bytes(int64_t M, int64_t N, int64_t K, int32_t threads);
+ * }</pre>
+ * Leading dimensions count floats. {@code parallel_for} must call {@code task} over disjoint
+ * ranges covering {@code [0, n)} (concurrently or not) and return when all are done; the GEMM
+ * splits packing B over the strips of a panel and the compute over {@code mc} blocks of rows
+ * ({@code mc} shrinks so that every thread gets rows). M or N below 1 do nothing; K = 0 gives the
+ * epilogue applied to zeros. Reentrant: all state lives in the arguments and the workspace.
+ */
+public final class GemmGenerator {
+    /** Register-block rows. Larger blocks were measured slower (DESIGN.md). */
+    public static final int MR = 6;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private final CpuTarget target;
+    private final Blocking blocking;
+
+    /** What is fused into the store: {@code relu(acc + bias[n] + R[m, n])}, each part optional. */
+    public record Epilogue(boolean bias, boolean residual, boolean relu) {
+        public static final Epilogue NONE = new Epilogue(false, false, false);
+
+        @Override
+        public String toString() {
+            List<String> parts = new ArrayList<>();
+            if (bias) {
+                parts.add("bias");
+            }
+            if (residual) {
+                parts.add("residual");
+            }
+            if (relu) {
+                parts.add("relu");
+            }
+            return parts.isEmpty() ? "none" : String.join("+", parts);
+        }
+    }
+
+    /** One exported GEMM function: its C symbol and its epilogue. */
+    public record Kernel(String name, Epilogue epilogue) {
+        public Kernel {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(epilogue, "epilogue");
+            if (!NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("GEMM kernel name '" + name + "' is not a C identifier");
+            }
+        }
+    }
+
+    /**
+     * Register and cache blocking: {@code nr} = 2 vectors of the target, {@code kc}, {@code mc}
+     * (a multiple of {@link #MR}) and {@code nc} (a multiple of {@code nr}) in elements, and the
+     * unroll factor of the micro-kernel's k loop.
+     */
+    public record Blocking(int nr, int kc, int mc, int nc, int unroll) {
+        public Blocking {
+            if (nr < 1 || kc < 1 || mc < MR || nc < nr || unroll < 1) {
+                throw new IllegalArgumentException("bad GEMM blocking " + this);
+            }
+            if (mc % MR != 0 || nc % nr != 0) {
+                throw new IllegalArgumentException("GEMM blocking " + this + ": mc must be a multiple of "
+                        + MR + " and nc a multiple of nr");
+            }
+        }
+
+        /** Defaults measured on Zen 4 (DESIGN.md): kc 512, mc 240, nc 4096, k unrolled 4x. */
+        public static Blocking defaults(CpuTarget target) {
+            return new Blocking(2 * target.vectorWidth(), 512, 240, 4096, 4);
+        }
+    }
+
+    public GemmGenerator(CpuTarget target) {
+        this(target, Blocking.defaults(target));
+    }
+
+    public GemmGenerator(CpuTarget target, Blocking blocking) {
+        this.target = Objects.requireNonNull(target, "target");
+        this.blocking = Objects.requireNonNull(blocking, "blocking");
+        if (blocking.nr() % target.vectorWidth() != 0) {
+            throw new IllegalArgumentException("GEMM nr " + blocking.nr() + " is not a multiple of the vector width "
+                    + target.vectorWidth() + " of " + target);
+        }
+    }
+
+    public CpuTarget target() {
+        return target;
+    }
+
+    public Blocking blocking() {
+        return blocking;
+    }
+
+    /** Workspace bytes the kernel needs (what its exported {@code _workspace_bytes} returns). */
+    public long workspaceBytes(long m, long n, long k, int threads) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("GEMM sizes must not be negative: M=" + m + " N=" + n + " K=" + k);
+        }
+        long kcMax = Math.max(Math.min(k, blocking.kc()), 1);
+        long ncMax = Math.min(ceilDiv(n, blocking.nr()) * blocking.nr(), blocking.nc());
+        long mcMax = Math.min(ceilDiv(m, MR) * MR, blocking.mc());
+        long bytesB = roundUp64(4 * kcMax * ncMax);
+        long bytesA = roundUp64(4 * mcMax * kcMax);
+        return bytesB + Math.max(threads, 1) * bytesA;
+    }
+
+    /** A whole module (target triple, the kernels, the intrinsics they use). Names must differ. */
+    public String module(List<Kernel> kernels) {
+        Set<String> names = new LinkedHashSet<>();
+        StringBuilder ir = new StringBuilder();
+        ir.append("; BLIS-style fp32 GEMM for ").append(target).append(", MR=").append(MR)
+                .append(" NR=").append(blocking.nr()).append(" kc=").append(blocking.kc())
+                .append(" mc=").append(blocking.mc()).append(" nc=").append(blocking.nc()).append('\n');
+        ir.append("target triple = \"").append(target.triple()).append("\"\n\n");
+        for (Kernel kernel : kernels) {
+            if (!names.add(kernel.name())) {
+                throw new IllegalArgumentException("GEMM kernel name '" + kernel.name() + "' appears twice");
+            }
+            ir.append(kernel(kernel));
+        }
+        ir.append(declarations());
+        return ir.toString();
+    }
+
+    private String kernel(Kernel kernel) {
+        String shared = SKELETON
+                .replace("$G", kernel.name())
+                .replace("$MRm1", Integer.toString(MR - 1))
+                .replace("$MR", Integer.toString(MR))
+                .replace("$NRm1", Integer.toString(blocking.nr() - 1))
+                .replace("$NR", Integer.toString(blocking.nr()))
+                .replace("$KC", Integer.toString(blocking.kc()))
+                .replace("$MC", Integer.toString(blocking.mc()))
+                .replace("$NC", Integer.toString(blocking.nc()))
+                .replace("$STEPS", stepVector(blocking.nr(), 0))
+                .replace("$ATTRS", attributes());
+        return shared + microKernel(kernel);
+    }
+
+    /** The micro-kernel: MR x NR block, accumulators in phis, k unrolled, masked fused store. */
+    private String microKernel(Kernel kernel) {
+        int vw = target.vectorWidth();
+        int nv = blocking.nr() / vw;
+        int unroll = blocking.unroll();
+        String vt = "<" + vw + " x float>";
+        String g = kernel.name();
+        Epilogue ep = kernel.epilogue();
+        StringBuilder s = new StringBuilder();
+        s.append("define internal void @").append(g).append(".ukernel(i64 %kc, ptr noalias %ap, ptr noalias %bp, ")
+                .append("ptr %c, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr) ")
+                .append(attributes()).append(" {\nentry:\n");
+        for (int i = 0; i < MR; i++) {
+            s.append("  %pfo").append(i).append(" = mul i64 %ldc, ").append(i).append('\n');
+            s.append("  %pfp").append(i).append(" = getelementptr float, ptr %c, i64 %pfo").append(i).append('\n');
+            s.append("  call void @llvm.prefetch.p0(ptr %pfp").append(i).append(", i32 1, i32 3, i32 1)\n");
+        }
+        s.append("  %kmain = and i64 %kc, ").append(-unroll).append('\n');
+        s.append("  br label %main\n");
+        // Main loop: unrolled steps, accumulators as phis.
+        s.append("main:\n  %k = phi i64 [ 0, %entry ], [ %k.next, %mainbody ]\n");
+        for (int i = 0; i < MR; i++) {
+            for (int v = 0; v < nv; v++) {
+                s.append("  %acc.").append(i).append('.').append(v).append(" = phi ").append(vt)
+                        .append(" [ zeroinitializer, %entry ], [ %m").append(unroll - 1).append('.').append(i)
+                        .append('.').append(v).append(", %mainbody ]\n");
+            }
+        }
+        s.append("  %more = icmp slt i64 %k, %kmain\n  br i1 %more, label %mainbody, label %tail\n");
+        s.append("mainbody:\n");
+        for (int u = 0; u < unroll; u++) {
+            s.append("  %kk").append(u).append(" = add i64 %k, ").append(u).append('\n');
+            step(s, "m" + u, "%kk" + u, u == 0 ? "acc" : "m" + (u - 1), vw, nv);
+        }
+        s.append("  %k.next = add i64 %k, ").append(unroll).append("\n  br label %main\n");
+        // Remainder loop: kc % unroll steps.
+        s.append("tail:\n  %t = phi i64 [ %k, %main ], [ %t.next, %tailbody ]\n");
+        for (int i = 0; i < MR; i++) {
+            for (int v = 0; v < nv; v++) {
+                s.append("  %tacc.").append(i).append('.').append(v).append(" = phi ").append(vt)
+                        .append(" [ %acc.").append(i).append('.').append(v).append(", %main ], [ %r.")
+                        .append(i).append('.').append(v).append(", %tailbody ]\n");
+            }
+        }
+        s.append("  %tmore = icmp slt i64 %t, %kc\n  br i1 %tmore, label %tailbody, label %store\n");
+        s.append("tailbody:\n");
+        step(s, "r", "%t", "tacc", vw, nv);
+        s.append("  %t.next = add i64 %t, 1\n  br label %tail\n");
+        // Store: masks for the valid columns; first adds nothing from C, last applies the epilogue.
+        s.append("store:\n");
+        s.append("  %nr32 = trunc i64 %nr to i32\n");
+        s.append("  %nrv0 = insertelement <").append(vw).append(" x i32> poison, i32 %nr32, i64 0\n");
+        s.append("  %nrv = shufflevector <").append(vw).append(" x i32> %nrv0, <").append(vw)
+                .append(" x i32> poison, <").append(vw).append(" x i32> zeroinitializer\n");
+        s.append("  %notfirst = icmp eq i32 %first, 0\n  %islast = icmp ne i32 %last, 0\n");
+        String mt = "<" + vw + " x i1>";
+        for (int v = 0; v < nv; v++) {
+            s.append("  %mask").append(v).append(" = icmp ult <").append(vw).append(" x i32> ")
+                    .append(stepVector(vw, v * vw)).append(", %nrv\n");
+            s.append("  %cm").append(v).append(" = select i1 %notfirst, ").append(mt).append(" %mask").append(v)
+                    .append(", ").append(mt).append(" zeroinitializer\n");
+            s.append("  %lm").append(v).append(" = select i1 %islast, ").append(mt).append(" %mask").append(v)
+                    .append(", ").append(mt).append(" zeroinitializer\n");
+            if (ep.bias()) {
+                s.append("  %bsp").append(v).append(" = getelementptr float, ptr %biasp, i64 ").append(v * vw).append('\n');
+                s.append("  %bias").append(v).append(" = call ").append(vt).append(' ').append(maskedLoad(vw))
+                        .append("(ptr %bsp").append(v).append(", i32 4, ").append(mt).append(" %lm").append(v)
+                        .append(", ").append(vt).append(" zeroinitializer)\n");
+            }
+        }
+        s.append("  br label %row0\n");
+        for (int i = 0; i < MR; i++) {
+            String next = i + 1 < MR ? "row" + (i + 1) : "done";
+            s.append("row").append(i).append(":\n");
+            s.append("  %in").append(i).append(" = icmp slt i64 ").append(i).append(", %mr\n");
+            s.append("  br i1 %in").append(i).append(", label %do").append(i).append(", label %done\n");
+            s.append("do").append(i).append(":\n");
+            s.append("  %co").append(i).append(" = mul i64 %ldc, ").append(i).append('\n');
+            s.append("  %crow").append(i).append(" = getelementptr float, ptr %c, i64 %co").append(i).append('\n');
+            if (ep.residual()) {
+                s.append("  %ro").append(i).append(" = mul i64 %ldr, ").append(i).append('\n');
+                s.append("  %rrow").append(i).append(" = getelementptr float, ptr %rp, i64 %ro").append(i).append('\n');
+            }
+            for (int v = 0; v < nv; v++) {
+                String id = i + "." + v;
+                s.append("  %cp.").append(id).append(" = getelementptr float, ptr %crow").append(i).append(", i64 ")
+                        .append(v * vw).append('\n');
+                s.append("  %old.").append(id).append(" = call ").append(vt).append(' ').append(maskedLoad(vw))
+                        .append("(ptr %cp.").append(id).append(", i32 4, ").append(mt).append(" %cm").append(v)
+                        .append(", ").append(vt).append(" zeroinitializer)\n");
+                String x = "%x0." + id;
+                s.append("  ").append(x).append(" = fadd ").append(vt).append(" %tacc.").append(id).append(", %old.")
+                        .append(id).append('\n');
+                if (ep.bias()) {
+                    s.append("  %x1.").append(id).append(" = fadd ").append(vt).append(' ').append(x).append(", %bias")
+                            .append(v).append('\n');
+                    x = "%x1." + id;
+                }
+                if (ep.residual()) {
+                    s.append("  %rpp.").append(id).append(" = getelementptr float, ptr %rrow").append(i).append(", i64 ")
+                            .append(v * vw).append('\n');
+                    s.append("  %res.").append(id).append(" = call ").append(vt).append(' ').append(maskedLoad(vw))
+                            .append("(ptr %rpp.").append(id).append(", i32 4, ").append(mt).append(" %lm").append(v)
+                            .append(", ").append(vt).append(" zeroinitializer)\n");
+                    s.append("  %x2.").append(id).append(" = fadd ").append(vt).append(' ').append(x).append(", %res.")
+                            .append(id).append('\n');
+                    x = "%x2." + id;
+                }
+                if (ep.relu()) {
+                    s.append("  %le.").append(id).append(" = fcmp ole ").append(vt).append(' ').append(x)
+                            .append(", zeroinitializer\n");
+                    s.append("  %neg.").append(id).append(" = and ").append(mt).append(" %le.").append(id).append(", %lm")
+                            .append(v).append('\n');
+                    s.append("  %x3.").append(id).append(" = select ").append(mt).append(" %neg.").append(id).append(", ")
+                            .append(vt).append(" zeroinitializer, ").append(vt).append(' ').append(x).append('\n');
+                    x = "%x3." + id;
+                }
+                s.append("  call void ").append(maskedStore(vw)).append('(').append(vt).append(' ').append(x)
+                        .append(", ptr %cp.").append(id).append(", i32 4, ").append(mt).append(" %mask").append(v)
+                        .append(")\n");
+            }
+            s.append("  br label %").append(next).append('\n');
+        }
+        s.append("done:\n  ret void\n}\n\n");
+        return s.toString();
+    }
+
+    /** One k step: {@code NR/VW} loads of B, then per row a broadcast of A and {@code NR/VW} FMAs. */
+    private static void step(StringBuilder s, String out, String k, String in, int vw, int nv) {
+        String vt = "<" + vw + " x float>";
+        s.append("  %").append(out).append(".bo = mul i64 ").append(k).append(", ").append(vw * nv).append('\n');
+        s.append("  %").append(out).append(".ao = mul i64 ").append(k).append(", ").append(MR).append('\n');
+        for (int v = 0; v < nv; v++) {
+            s.append("  %").append(out).append(".bi").append(v).append(" = add i64 %").append(out).append(".bo, ")
+                    .append(v * vw).append('\n');
+            s.append("  %").append(out).append(".bq").append(v).append(" = getelementptr float, ptr %bp, i64 %")
+                    .append(out).append(".bi").append(v).append('\n');
+            s.append("  %").append(out).append(".b").append(v).append(" = load ").append(vt).append(", ptr %")
+                    .append(out).append(".bq").append(v).append(", align 4\n");
+        }
+        for (int i = 0; i < MR; i++) {
+            String a = "%" + out + ".a" + i;
+            s.append("  ").append(a).append("i = add i64 %").append(out).append(".ao, ").append(i).append('\n');
+            s.append("  ").append(a).append("q = getelementptr float, ptr %ap, i64 ").append(a).append("i\n");
+            s.append("  ").append(a).append(" = load float, ptr ").append(a).append("q, align 4\n");
+            s.append("  ").append(a).append("v = insertelement ").append(vt).append(" poison, float ").append(a)
+                    .append(", i64 0\n");
+            s.append("  ").append(a).append("s = shufflevector ").append(vt).append(' ').append(a).append("v, ")
+                    .append(vt).append(" poison, <").append(vw).append(" x i32> zeroinitializer\n");
+            for (int v = 0; v < nv; v++) {
+                s.append("  %").append(out).append('.').append(i).append('.').append(v).append(" = call ").append(vt)
+                        .append(" @llvm.fmuladd.v").append(vw).append("f32(").append(vt).append(' ').append(a)
+                        .append("s, ").append(vt).append(" %").append(out).append(".b").append(v).append(", ")
+                        .append(vt).append(" %").append(in).append('.').append(i).append('.').append(v).append(")\n");
+            }
+        }
+    }
+
+    private String declarations() {
+        int vw = target.vectorWidth();
+        int nr = blocking.nr();
+        Set<String> d = new LinkedHashSet<>();
+        d.add("declare <" + vw + " x float> @llvm.fmuladd.v" + vw + "f32(<" + vw + " x float>, <" + vw
+                + " x float>, <" + vw + " x float>)");
+        d.add("declare <" + vw + " x float> " + maskedLoad(vw) + "(ptr, i32 immarg, <" + vw + " x i1>, <" + vw
+                + " x float>)");
+        d.add("declare <" + nr + " x float> " + maskedLoad(nr) + "(ptr, i32 immarg, <" + nr + " x i1>, <" + nr
+                + " x float>)");
+        d.add("declare void " + maskedStore(vw) + "(<" + vw + " x float>, ptr, i32 immarg, <" + vw + " x i1>)");
+        d.add("declare void @llvm.prefetch.p0(ptr, i32 immarg, i32 immarg, i32 immarg)");
+        d.add("declare i64 @llvm.smin.i64(i64, i64)");
+        d.add("declare i64 @llvm.smax.i64(i64, i64)");
+        d.add("declare i32 @llvm.smax.i32(i32, i32)");
+        return String.join("\n", d) + "\n\nattributes #0 = { nounwind \"min-legal-vector-width\"=\""
+                + 32 * Math.max(vw, nr) + "\" }\n";
+    }
+
+    private static String attributes() {
+        return "#0";
+    }
+
+    private static String maskedLoad(int lanes) {
+        return "@llvm.masked.load.v" + lanes + "f32.p0";
+    }
+
+    private static String maskedStore(int lanes) {
+        return "@llvm.masked.store.v" + lanes + "f32.p0";
+    }
+
+    private static String stepVector(int lanes, int from) {
+        StringBuilder s = new StringBuilder("<");
+        for (int i = 0; i < lanes; i++) {
+            s.append(i == 0 ? "" : ", ").append("i32 ").append(from + i);
+        }
+        return s.append('>').toString();
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static long roundUp64(long bytes) {
+        return (bytes + 63) & -64L;
+    }
+
+    /**
+     * Everything but the micro-kernel: workspace sizing, the driver loops, the tasks handed to
+     * {@code parallel_for}, and A/B packing. Context fields: 0 M, 1 N, 2 K, 3 A, 4 lda, 5 B, 6 ldb,
+     * 7 C, 8 ldc, 9 bias, 10 R, 11 ldr, 12 packA, 13 packB, 14 bytes per A slot, 15 jc, 16 nc,
+     * 17 pc, 18 kc, 19 mc, 20 mc blocks, 21 B-packing tasks, 22 compute tasks, 23 B strips,
+     * 24 first K block, 25 last K block.
+     */
+    private static final String SKELETON = """
+            %$G.ctx = type { i64, i64, i64, ptr, i64, ptr, i64, ptr, i64, ptr, ptr, i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32, i32 }
+
+            define internal i64 @$G.kcmax(i64 %K) $ATTRS {
+              %a = call i64 @llvm.smin.i64(i64 %K, i64 $KC)
+              %b = call i64 @llvm.smax.i64(i64 %a, i64 1)
+              ret i64 %b
+            }
+
+            define internal i64 @$G.bytesB(i64 %N, i64 %K) $ATTRS {
+              %kc = call i64 @$G.kcmax(i64 %K)
+              %n1 = add i64 %N, $NRm1
+              %n2 = sdiv i64 %n1, $NR
+              %n3 = mul i64 %n2, $NR
+              %nc = call i64 @llvm.smin.i64(i64 %n3, i64 $NC)
+              %e = mul i64 %kc, %nc
+              %b = mul i64 %e, 4
+              %b1 = add i64 %b, 63
+              %b2 = and i64 %b1, -64
+              ret i64 %b2
+            }
+
+            define internal i64 @$G.bytesA(i64 %M, i64 %K) $ATTRS {
+              %kc = call i64 @$G.kcmax(i64 %K)
+              %m1 = add i64 %M, $MRm1
+              %m2 = sdiv i64 %m1, $MR
+              %m3 = mul i64 %m2, $MR
+              %mc = call i64 @llvm.smin.i64(i64 %m3, i64 $MC)
+              %e = mul i64 %kc, %mc
+              %b = mul i64 %e, 4
+              %b1 = add i64 %b, 63
+              %b2 = and i64 %b1, -64
+              ret i64 %b2
+            }
+
+            define i64 @$G_workspace_bytes(i64 %M, i64 %N, i64 %K, i32 %threads) $ATTRS {
+              %bb = call i64 @$G.bytesB(i64 %N, i64 %K)
+              %ba = call i64 @$G.bytesA(i64 %M, i64 %K)
+              %t0 = call i32 @llvm.smax.i32(i32 %threads, i32 1)
+              %t = sext i32 %t0 to i64
+              %all = mul i64 %ba, %t
+              %sum = add i64 %bb, %all
+              ret i64 %sum
+            }
+
+            define internal void @$G.run(ptr %pfor, i64 %n, ptr %task, ptr %ctx, i32 %threads) $ATTRS {
+            entry:
+              %serialT = icmp sle i32 %threads, 1
+              %serialN = icmp sle i64 %n, 1
+              %serial = or i1 %serialT, %serialN
+              br i1 %serial, label %direct, label %pool
+            direct:
+              call void %task(i64 0, i64 %n, ptr %ctx)
+              ret void
+            pool:
+              call void %pfor(i64 %n, ptr %task, ptr %ctx, i32 %threads)
+              ret void
+            }
+
+            define void @$G(i64 %M, i64 %N, i64 %K0, ptr %A, i64 %lda, ptr %B, i64 %ldb, ptr %C, i64 %ldc, ptr %bias, ptr %R, i64 %ldr, ptr %ws, ptr %pfor, i32 %threads) $ATTRS {
+            entry:
+              %ctx = alloca %$G.ctx, align 8
+              %mpos = icmp sgt i64 %M, 0
+              %npos = icmp sgt i64 %N, 0
+              %work = and i1 %mpos, %npos
+              br i1 %work, label %setup, label %done
+            setup:
+              %K = call i64 @llvm.smax.i64(i64 %K0, i64 0)
+              %haspf = icmp ne ptr %pfor, null
+              %many = icmp sgt i32 %threads, 1
+              %par = and i1 %haspf, %many
+              %t32 = select i1 %par, i32 %threads, i32 1
+              %t = sext i32 %t32 to i64
+              %bytesB = call i64 @$G.bytesB(i64 %N, i64 %K)
+              %bytesA = call i64 @$G.bytesA(i64 %M, i64 %K)
+              %packA = getelementptr i8, ptr %ws, i64 %bytesB
+              %per0 = add i64 %M, %t
+              %per1 = sub i64 %per0, 1
+              %per = sdiv i64 %per1, %t
+              %pp0 = add i64 %per, $MRm1
+              %pp1 = sdiv i64 %pp0, $MR
+              %pp = mul i64 %pp1, $MR
+              %mc = call i64 @llvm.smin.i64(i64 %pp, i64 $MC)
+              %nb0 = add i64 %M, %mc
+              %nb1 = sub i64 %nb0, 1
+              %nblk = sdiv i64 %nb1, %mc
+              %ntC = call i64 @llvm.smin.i64(i64 %t, i64 %nblk)
+              %f0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
+              store i64 %M, ptr %f0
+              %f1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
+              store i64 %N, ptr %f1
+              %f2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
+              store i64 %K, ptr %f2
+              %f3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
+              store ptr %A, ptr %f3
+              %f4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
+              store i64 %lda, ptr %f4
+              %f5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
+              store ptr %B, ptr %f5
+              %f6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
+              store i64 %ldb, ptr %f6
+              %f7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
+              store ptr %C, ptr %f7
+              %f8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
+              store i64 %ldc, ptr %f8
+              %f9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
+              store ptr %bias, ptr %f9
+              %f10 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 10
+              store ptr %R, ptr %f10
+              %f11 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 11
+              store i64 %ldr, ptr %f11
+              %f12 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 12
+              store ptr %packA, ptr %f12
+              %f13 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 13
+              store ptr %ws, ptr %f13
+              %f14 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 14
+              store i64 %bytesA, ptr %f14
+              %f19 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 19
+              store i64 %mc, ptr %f19
+              %f20 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 20
+              store i64 %nblk, ptr %f20
+              %f22 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 22
+              store i64 %ntC, ptr %f22
+              %f15 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 15
+              %f16 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 16
+              %f17 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 17
+              %f18 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 18
+              %f21 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 21
+              %f23 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 23
+              %f24 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 24
+              %f25 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 25
+              br label %jloop
+            jloop:
+              %jc = phi i64 [ 0, %setup ], [ %jc.next, %jlatch ]
+              %nrem = sub i64 %N, %jc
+              %nc = call i64 @llvm.smin.i64(i64 %nrem, i64 $NC)
+              %np0 = add i64 %nc, $NRm1
+              %npan = sdiv i64 %np0, $NR
+              %ntB = call i64 @llvm.smin.i64(i64 %t, i64 %npan)
+              store i64 %jc, ptr %f15
+              store i64 %nc, ptr %f16
+              store i64 %ntB, ptr %f21
+              store i64 %npan, ptr %f23
+              br label %kloop
+            kloop:
+              %pc = phi i64 [ 0, %jloop ], [ %pc.next, %kloop ]
+              %krem = sub i64 %K, %pc
+              %kc = call i64 @llvm.smin.i64(i64 %krem, i64 $KC)
+              %isfirst = icmp eq i64 %pc, 0
+              %first = zext i1 %isfirst to i32
+              %pc.next = add i64 %pc, $KC
+              %islast = icmp sge i64 %pc.next, %K
+              %last = zext i1 %islast to i32
+              store i64 %pc, ptr %f17
+              store i64 %kc, ptr %f18
+              store i32 %first, ptr %f24
+              store i32 %last, ptr %f25
+              call void @$G.run(ptr %pfor, i64 %ntB, ptr @$G.task_packB, ptr %ctx, i32 %t32)
+              call void @$G.run(ptr %pfor, i64 %ntC, ptr @$G.task_compute, ptr %ctx, i32 %t32)
+              br i1 %islast, label %jlatch, label %kloop
+            jlatch:
+              %jc.next = add i64 %jc, $NC
+              %jmore = icmp slt i64 %jc.next, %N
+              br i1 %jmore, label %jloop, label %done
+            done:
+              ret void
+            }
+
+            define internal void @$G.task_packB(i64 %b, i64 %e, ptr %ctx) $ATTRS {
+            entry:
+              %g5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
+              %B = load ptr, ptr %g5
+              %g6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
+              %ldb = load i64, ptr %g6
+              %g13 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 13
+              %packB = load ptr, ptr %g13
+              %g15 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 15
+              %jc = load i64, ptr %g15
+              %g16 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 16
+              %nc = load i64, ptr %g16
+              %g17 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 17
+              %pc = load i64, ptr %g17
+              %g18 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 18
+              %kc = load i64, ptr %g18
+              %g21 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 21
+              %nt = load i64, ptr %g21
+              %g23 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 23
+              %npan = load i64, ptr %g23
+              %rowoff = mul i64 %pc, %ldb
+              %base0 = add i64 %rowoff, %jc
+              br label %iloop
+            iloop:
+              %i = phi i64 [ %b, %entry ], [ %i.next, %ilatch ]
+              %imore = icmp slt i64 %i, %e
+              br i1 %imore, label %ploop, label %exit
+            ploop:
+              %p = phi i64 [ %i, %iloop ], [ %p.next, %pnext ]
+              %pmore = icmp slt i64 %p, %npan
+              br i1 %pmore, label %pbody, label %ilatch
+            pbody:
+              %col = mul i64 %p, $NR
+              %left = sub i64 %nc, %col
+              %ncols = call i64 @llvm.smin.i64(i64 %left, i64 $NR)
+              %soff = add i64 %base0, %col
+              %src = getelementptr float, ptr %B, i64 %soff
+              %doff = mul i64 %col, %kc
+              %dst = getelementptr float, ptr %packB, i64 %doff
+              %full = icmp eq i64 %ncols, $NR
+              %nc32 = trunc i64 %ncols to i32
+              %ncv0 = insertelement <$NR x i32> poison, i32 %nc32, i64 0
+              %ncv = shufflevector <$NR x i32> %ncv0, <$NR x i32> poison, <$NR x i32> zeroinitializer
+              %mask = icmp ult <$NR x i32> $STEPS, %ncv
+              br i1 %full, label %kfull, label %kedge
+            kfull:
+              %k = phi i64 [ 0, %pbody ], [ %k.next, %kfullbody ]
+              %kmore = icmp slt i64 %k, %kc
+              br i1 %kmore, label %kfullbody, label %pnext
+            kfullbody:
+              %so = mul i64 %k, %ldb
+              %sp = getelementptr float, ptr %src, i64 %so
+              %v = load <$NR x float>, ptr %sp, align 4
+              %do = mul i64 %k, $NR
+              %dp = getelementptr float, ptr %dst, i64 %do
+              store <$NR x float> %v, ptr %dp, align 4
+              %k.next = add i64 %k, 1
+              br label %kfull
+            kedge:
+              %ke = phi i64 [ 0, %pbody ], [ %ke.next, %kedgebody ]
+              %kemore = icmp slt i64 %ke, %kc
+              br i1 %kemore, label %kedgebody, label %pnext
+            kedgebody:
+              %seo = mul i64 %ke, %ldb
+              %sep = getelementptr float, ptr %src, i64 %seo
+              %ve = call <$NR x float> @llvm.masked.load.v$NRf32.p0(ptr %sep, i32 4, <$NR x i1> %mask, <$NR x float> zeroinitializer)
+              %deo = mul i64 %ke, $NR
+              %dep = getelementptr float, ptr %dst, i64 %deo
+              store <$NR x float> %ve, ptr %dep, align 4
+              %ke.next = add i64 %ke, 1
+              br label %kedge
+            pnext:
+              %p.next = add i64 %p, %nt
+              br label %ploop
+            ilatch:
+              %i.next = add i64 %i, 1
+              br label %iloop
+            exit:
+              ret void
+            }
+
+            define internal void @$G.packA(ptr noalias %dst, ptr noalias %src, i64 %lda, i64 %mc, i64 %kc) $ATTRS {
+            entry:
+              br label %qloop
+            qloop:
+              %r0 = phi i64 [ 0, %entry ], [ %r0.next, %qnext ]
+              %qmore = icmp slt i64 %r0, %mc
+              br i1 %qmore, label %qbody, label %exit
+            qbody:
+              %poff = mul i64 %r0, %kc
+              %panel = getelementptr float, ptr %dst, i64 %poff
+              br label %rloop
+            rloop:
+              %i = phi i64 [ 0, %qbody ], [ %i.next, %rnext ]
+              %rmore = icmp slt i64 %i, $MR
+              br i1 %rmore, label %rbody, label %qnext
+            rbody:
+              %r = add i64 %r0, %i
+              %d = getelementptr float, ptr %panel, i64 %i
+              %soff = mul i64 %r, %lda
+              %s = getelementptr float, ptr %src, i64 %soff
+              %valid = icmp slt i64 %r, %mc
+              br i1 %valid, label %copy, label %zero
+            copy:
+              %k = phi i64 [ 0, %rbody ], [ %k.next, %copybody ]
+              %kmore = icmp slt i64 %k, %kc
+              br i1 %kmore, label %copybody, label %rnext
+            copybody:
+              %sp = getelementptr float, ptr %s, i64 %k
+              %x = load float, ptr %sp, align 4
+              %dk = mul i64 %k, $MR
+              %dp = getelementptr float, ptr %d, i64 %dk
+              store float %x, ptr %dp, align 4
+              %k.next = add i64 %k, 1
+              br label %copy
+            zero:
+              %z = phi i64 [ 0, %rbody ], [ %z.next, %zerobody ]
+              %zmore = icmp slt i64 %z, %kc
+              br i1 %zmore, label %zerobody, label %rnext
+            zerobody:
+              %dz = mul i64 %z, $MR
+              %dzp = getelementptr float, ptr %d, i64 %dz
+              store float 0.0, ptr %dzp, align 4
+              %z.next = add i64 %z, 1
+              br label %zero
+            rnext:
+              %i.next = add i64 %i, 1
+              br label %rloop
+            qnext:
+              %r0.next = add i64 %r0, $MR
+              br label %qloop
+            exit:
+              ret void
+            }
+
+            define internal void @$G.task_compute(i64 %b, i64 %e, ptr %ctx) $ATTRS {
+            entry:
+              %g0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
+              %M = load i64, ptr %g0
+              %g3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
+              %A = load ptr, ptr %g3
+              %g4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
+              %lda = load i64, ptr %g4
+              %g7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
+              %C = load ptr, ptr %g7
+              %g8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
+              %ldc = load i64, ptr %g8
+              %g9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
+              %bias = load ptr, ptr %g9
+              %g10 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 10
+              %R = load ptr, ptr %g10
+              %g11 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 11
+              %ldr = load i64, ptr %g11
+              %g12 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 12
+              %packA = load ptr, ptr %g12
+              %g13 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 13
+              %packB = load ptr, ptr %g13
+              %g14 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 14
+              %slotBytes = load i64, ptr %g14
+              %g15 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 15
+              %jc = load i64, ptr %g15
+              %g16 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 16
+              %nc = load i64, ptr %g16
+              %g17 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 17
+              %pc = load i64, ptr %g17
+              %g18 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 18
+              %kc = load i64, ptr %g18
+              %g19 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 19
+              %mcb = load i64, ptr %g19
+              %g20 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 20
+              %nblk = load i64, ptr %g20
+              %g22 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 22
+              %nt = load i64, ptr %g22
+              %g24 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 24
+              %first = load i32, ptr %g24
+              %g25 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 25
+              %last = load i32, ptr %g25
+              %slotoff = mul i64 %b, %slotBytes
+              %slot = getelementptr i8, ptr %packA, i64 %slotoff
+              br label %iloop
+            iloop:
+              %i = phi i64 [ %b, %entry ], [ %i.next, %ilatch ]
+              %imore = icmp slt i64 %i, %e
+              br i1 %imore, label %blkloop, label %exit
+            blkloop:
+              %blk = phi i64 [ %i, %iloop ], [ %blk.next, %blknext ]
+              %bmore = icmp slt i64 %blk, %nblk
+              br i1 %bmore, label %blkbody, label %ilatch
+            blkbody:
+              %ic = mul i64 %blk, %mcb
+              %mleft = sub i64 %M, %ic
+              %mc = call i64 @llvm.smin.i64(i64 %mleft, i64 %mcb)
+              %aro = mul i64 %ic, %lda
+              %ao = add i64 %aro, %pc
+              %asrc = getelementptr float, ptr %A, i64 %ao
+              call void @$G.packA(ptr %slot, ptr %asrc, i64 %lda, i64 %mc, i64 %kc)
+              br label %jrloop
+            jrloop:
+              %jr = phi i64 [ 0, %blkbody ], [ %jr.next, %jrnext ]
+              %jrmore = icmp slt i64 %jr, %nc
+              br i1 %jrmore, label %jrbody, label %blknext
+            jrbody:
+              %nleft = sub i64 %nc, %jr
+              %nr = call i64 @llvm.smin.i64(i64 %nleft, i64 $NR)
+              %bo = mul i64 %jr, %kc
+              %bp = getelementptr float, ptr %packB, i64 %bo
+              %col = add i64 %jc, %jr
+              %biasp = getelementptr float, ptr %bias, i64 %col
+              br label %irloop
+            irloop:
+              %ir = phi i64 [ 0, %jrbody ], [ %ir.next, %irbody ]
+              %irmore = icmp slt i64 %ir, %mc
+              br i1 %irmore, label %irbody, label %jrnext
+            irbody:
+              %mleft2 = sub i64 %mc, %ir
+              %mr = call i64 @llvm.smin.i64(i64 %mleft2, i64 $MR)
+              %apo = mul i64 %ir, %kc
+              %ap = getelementptr float, ptr %slot, i64 %apo
+              %row = add i64 %ic, %ir
+              %cro = mul i64 %row, %ldc
+              %co = add i64 %cro, %col
+              %cp = getelementptr float, ptr %C, i64 %co
+              %rro = mul i64 %row, %ldr
+              %ro = add i64 %rro, %col
+              %rp = getelementptr float, ptr %R, i64 %ro
+              call void @$G.ukernel(i64 %kc, ptr %ap, ptr %bp, ptr %cp, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr)
+              %ir.next = add i64 %ir, $MR
+              br label %irloop
+            jrnext:
+              %jr.next = add i64 %jr, $NR
+              br label %jrloop
+            blknext:
+              %blk.next = add i64 %blk, %nt
+              br label %blkloop
+            ilatch:
+              %i.next = add i64 %i, 1
+              br label %iloop
+            exit:
+              ret void
+            }
+
+            """;
+}
