@@ -1,0 +1,163 @@
+package dev.nnvm.compiler.codegen;
+
+import dev.nnvm.compiler.analysis.MemoryPlan;
+import dev.nnvm.compiler.analysis.PlanMemory;
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
+import dev.nnvm.compiler.codegen.llvm.NativeLibrary;
+import dev.nnvm.compiler.codegen.llvm.NativeModuleCompiler;
+import dev.nnvm.compiler.eval.ReferenceEvaluator;
+import dev.nnvm.compiler.frontend.onnx.OnnxTensors;
+import dev.nnvm.compiler.frontend.onnx.proto.Onnx;
+import dev.nnvm.compiler.ir.Graph;
+import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.compiler.lower.ModelToLlvm;
+import dev.nnvm.compiler.lower.WeightsLayout;
+import dev.nnvm.compiler.testing.Comparison;
+import dev.nnvm.compiler.testing.RandomTensors;
+import dev.nnvm.compiler.text.GraphParser;
+import dev.nnvm.compiler.transform.PassContext;
+import dev.nnvm.compiler.transform.PassManager;
+import dev.nnvm.runtime.Dim;
+import dev.nnvm.runtime.NativeTensor;
+import dev.nnvm.runtime.nativeio.ModelEntryPoint;
+import dev.nnvm.runtime.nativeio.NativeAllocator;
+import dev.nnvm.runtime.nativeio.NativeBuffer;
+import dev.nnvm.runtime.nativeio.NativeCall;
+import dev.nnvm.runtime.nativeio.NativeMemory;
+import dev.nnvm.runtime.nativeio.SharedLibrary;
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole models compiled to native code end to end: optimized, lowered to
+ * loops, written as one LLVM module, compiled for the host CPU, loaded by
+ * the runtime and called through the model ABI, for several batch sizes of
+ * one compiled library; outputs compared with the reference evaluator.
+ */
+class CompiledLoopModelTest {
+  private NativeAllocator allocator;
+
+  @BeforeEach
+  void open() {
+    allocator = NativeAllocator.newRoot("compiled-test");
+  }
+
+  @AfterEach
+  void close() {
+    allocator.close();
+  }
+
+  private void compileAndRun(String text, long... symbolSizes) {
+    Graph g = GraphParser.parse(text);
+    Graph opt = PassManager.standard(2).run(g, PassContext.standard()).graph();
+    MemoryPlan plan = PlanMemory.plan(opt);
+    WeightsLayout weights = WeightsLayout.of(opt.constants());
+    List<String> symbols = ModelToLlvm.inputSymbols(opt);
+    ModelToLlvm.Module module = ModelToLlvm.generate(opt, plan, weights, symbols);
+    NativeLibrary lib = new NativeModuleCompiler(CpuTarget.host()).compile("model", module.ir());
+    System.out.println(opt.nodes().size() + " kernels compiled in " + lib.times() + " with " + lib.linker());
+    try (SharedLibrary so = SharedLibrary.load(lib.sharedLibrary())) {
+      ModelEntryPoint entry = so.entryPoint(ModelToLlvm.ENTRY, opt.inputs().size(), opt.outputs().size(),
+          symbols.size());
+      for (long size : symbolSizes) {
+        run(g, opt, plan, weights, symbols, entry, size);
+      }
+    }
+  }
+
+  private void run(Graph g, Graph opt, MemoryPlan plan, WeightsLayout weights, List<String> symbols,
+      ModelEntryPoint entry, long symbolSize) {
+    RandomTensors random = new RandomTensors();
+    Map<String, Long> bindings = new HashMap<>();
+    symbols.forEach(s -> bindings.put(s, symbolSize));
+    Map<String, Tensor> inputs = new LinkedHashMap<>();
+    for (ValueInfo in : g.inputs()) {
+      long[] shape = in.type().shape().dims().stream().mapToLong(d -> d.isStatic() ? d.value() : symbolSize).toArray();
+      inputs.put(in.name(), in.type().dtype().isFloatingPoint() ? random.uniform(in.type().dtype(), -2, 2, shape)
+          : random.ints(in.type().dtype(), 0, 10, shape));
+    }
+    Map<String, Tensor> want = ReferenceEvaluator.standard().run(g, inputs);
+    List<NativeTensor> ins = new ArrayList<>();
+    List<NativeTensor> outs = new ArrayList<>();
+    long[] symbolValues = symbols.stream().mapToLong(bindings::get).toArray();
+    try (NativeCall call = entry.newCall(allocator);
+        NativeBuffer workspace = allocator.allocate(Math.max(64, plan.workspaceBytes(bindings)));
+        NativeBuffer blob = allocator.allocate(Math.max(64, weights.size()))) {
+      byte[] wb = weights.toBytes();
+      NativeMemory.copyFromArray(wb, 0, wb.length, blob.address());
+      for (ValueInfo in : opt.inputs()) {
+        ins.add(toNative(inputs.get(in.name())));
+      }
+      for (ValueInfo out : opt.outputs()) {
+        long[] shape = out.type().shape().bind(bindings).toArray();
+        outs.add(NativeTensor.allocate(allocator, out.type().dtype(), shape));
+      }
+      call.invoke(ins, outs, workspace, blob, symbolValues, 1);
+      StringBuilder report = new StringBuilder("native, symbols = " + symbolSize + " (seed " + random.seed() + ")");
+      for (int i = 0; i < opt.outputs().size(); i++) {
+        String name = opt.outputs().get(i).name();
+        report.append("; ").append(Comparison.assertClose(name, want.get(name), fromNative(outs.get(i)), 1e-5, 1e-6));
+      }
+      System.out.println(report);
+    } finally {
+      ins.forEach(NativeTensor::close);
+      outs.forEach(NativeTensor::close);
+    }
+  }
+
+  private NativeTensor toNative(Tensor t) {
+    NativeTensor n = NativeTensor.allocate(allocator, t.dtype(), t.shape());
+    byte[] raw = OnnxTensors.toProto(t, "").getRawData().toByteArray();
+    NativeMemory.copyFromArray(raw, 0, raw.length, n.address());
+    return n;
+  }
+
+  private static Tensor fromNative(NativeTensor n) {
+    byte[] bytes = new byte[Math.toIntExact(n.dataSize())];
+    NativeMemory.copyToArray(n.address(), bytes, 0, bytes.length);
+    Onnx.Tensor.Builder p = Onnx.Tensor.newBuilder().setDataType(n.dtype().onnxCode()).setRawData(
+        ByteString.copyFrom(bytes));
+    for (long d : n.shape()) {
+      p.addDims(d);
+    }
+    return OnnxTensors.fromProto(p.build(), null, "native output");
+  }
+
+  @Test
+  void fusedElementwiseReductionGatherAndCompareRunNatively() {
+    compileAndRun("graph main(%x: f32[N, 6, 5], %ids: i64[N, 5], %table: f32[10, 5]) -> (%y: f32[N, 6, 1], "
+        + "%z: f32[N, 5, 5], %w: bool[N, 5]) opset(ai.onnx=17) {\n"
+        + "  const %two: f32[] = dense<[2.0]>\n  const %zero: f32[] = dense<[0.0]>\n"
+        + "  %p = Pow(%x, %two)\n  %m = ReduceMean(%p) {axes = [-1]}\n  %y = Sqrt(%m)\n"
+        + "  %e = Gather(%table, %ids)\n  %z = Gelu(%e)\n"
+        + "  %s = ReduceMax(%e) {axes = [-1], keepdims = 0}\n  %w = Greater(%s, %zero)\n"
+        + "  return %y, %z, %w\n}\n", 1, 3, 17);
+  }
+
+  @Test
+  void transformerBlockWithoutMatMulsRunsNatively() {
+    compileAndRun("graph main(%q: f32[N, 2, S, 4], %k: f32[N, 2, S, 4], %v: f32[N, 2, S, 4], "
+        + "%mask: i64[N, S]) -> (%y: f32[N, S, 8]) opset(ai.onnx=13) {\n"
+        + "  const %c: f32[] = dense<[2.0]>\n  const %one: f32[] = dense<[1.0]>\n"
+        + "  const %big: f32[] = dense<[-10000.0]>\n  const %ax: i64[2] = dense<[1, 2]>\n"
+        + "  const %g: f32[8] = dense<[1.0, 2.0, 0.5, -1.0, 1.5, 0.25, 3.0, 1.0]>\n"
+        + "  const %b: f32[8] = dense<[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]>\n"
+        + "  const %shape: i64[3] = dense<[0, 0, 8]>\n"
+        + "  %mu = Unsqueeze(%mask, %ax)\n  %mf = Cast(%mu) {to = 1}\n  %inv = Sub(%one, %mf)\n"
+        + "  %madd = Mul(%inv, %big)\n"
+        + "  %kt = Transpose(%k) {perm = [0, 1, 3, 2]}\n"
+        + "  %sc = MatMul(%q, %kt)\n  %s1 = Div(%sc, %c)\n  %s2 = Add(%s1, %madd)\n"
+        + "  %p = Softmax(%s2) {axis = -1}\n  %ctx = MatMul(%p, %v)\n"
+        + "  %t = Transpose(%ctx) {perm = [0, 2, 1, 3]}\n  %r = Reshape(%t, %shape)\n"
+        + "  %y = LayerNormalization(%r, %g, %b) {axis = -1, epsilon = 1.0e-5}\n"
+        + "  return %y\n}\n", 1, 5);
+  }
+}
