@@ -10,6 +10,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,6 +109,71 @@ class NativeCallTest {
       }
     }
     assertTrue(ThreadPool.workers() >= 3, "4 threads used 3 pool workers; started: " + ThreadPool.workers());
+  }
+
+  @Test
+  void concurrentCallersEachWithTheirOwnFrameShareThePool() throws Exception {
+    ModelEntryPoint entry = library.entryPoint("nnvm_test_fma_rows", 2, 2, 2);
+    int callers = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(callers);
+    try (NativeAllocator shared = allocator.newChild("shared")) {
+      List<Future<String>> results = new ArrayList<>();
+      for (int caller = 0; caller < callers; caller++) {
+        int seed = caller;
+        results.add(pool.submit(() -> runRepeatedly(entry, shared, seed)));
+      }
+      for (Future<String> result : results) {
+        assertEquals("ok", result.get(60, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** 50 calls with 3 threads on fresh data; "ok" or what went wrong. */
+  private static String runRepeatedly(ModelEntryPoint entry, NativeAllocator parent, int seed) {
+    int rows = 64 + seed;
+    int cols = 9;
+    Random random = new Random(seed);
+    try (NativeAllocator mine = parent.newChild("caller-" + seed);
+        NativeTensor ta = NativeTensor.allocate(mine, DType.FLOAT32, rows, cols);
+        NativeTensor tb = NativeTensor.allocate(mine, DType.FLOAT32, rows, cols);
+        NativeTensor out = NativeTensor.allocate(mine, DType.FLOAT32, rows, cols);
+        NativeTensor visits = NativeTensor.allocate(mine, DType.INT32, rows);
+        NativeBuffer weights = mine.allocate(4L * cols);
+        NativeBuffer workspace = mine.allocate(4L * rows * cols);
+        NativeCall call = entry.newCall(mine)) {
+      float[] bias = new float[cols];
+      NativeMemory.copyFromArray(bias, 0, cols, weights.address());
+      for (int iteration = 0; iteration < 50; iteration++) {
+        float[] a = new float[rows * cols];
+        float[] b = new float[rows * cols];
+        for (int i = 0; i < a.length; i++) {
+          a[i] = random.nextFloat();
+          b[i] = random.nextFloat();
+        }
+        ta.copyFrom(a);
+        tb.copyFrom(b);
+        visits.copyFrom(new int[rows]);
+        call.invoke(List.of(ta, tb), List.of(out, visits), workspace, weights, new long[] {rows, cols}, 3);
+        float[] actual = new float[rows * cols];
+        out.copyTo(actual);
+        int[] seen = new int[rows];
+        visits.copyTo(seen);
+        for (int i = 0; i < actual.length; i++) {
+          if (actual[i] != a[i] * b[i]) {
+            return "caller " + seed + " iteration " + iteration + " element " + i + ": " + actual[i] + " != "
+                + a[i] * b[i];
+          }
+        }
+        for (int r = 0; r < rows; r++) {
+          if (seen[r] != 1) {
+            return "caller " + seed + " iteration " + iteration + " row " + r + " visited " + seen[r] + " times";
+          }
+        }
+      }
+      return "ok";
+    }
   }
 
   @Test
