@@ -132,7 +132,7 @@ public final class MemoryPlan {
     return best;
   }
 
-  static long align(long bytes) {
+  public static long align(long bytes) {
     return (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
   }
 }

@@ -2,6 +2,8 @@ package dev.nnvm.compiler.lower;
 
 import dev.nnvm.compiler.analysis.MemoryPlan;
 import dev.nnvm.compiler.analysis.SymbolicSize;
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
+import dev.nnvm.compiler.codegen.llvm.GemmGenerator;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
@@ -29,8 +31,17 @@ public final class ModelToLlvm {
 
   private ModelToLlvm() {}
 
-  /** What the generated module needs besides its text: the order of the symbolic dimensions. */
-  public record Module(String ir, List<String> symbols, List<Kernel> kernels) {}
+  /**
+   * The generated module: its IR, the order of the symbolic dimensions, the
+   * loop kernels, and the scratch bytes the matrix products need after the
+   * planned workspace (the caller's workspace holds both).
+   */
+  public record Module(String ir, List<String> symbols, List<Kernel> kernels, long scratchBytes) {
+    /** Workspace bytes to hand the entry point for a binding. */
+    public long workspaceBytes(MemoryPlan plan, Map<String, Long> bindings) {
+      return plan.workspaceBytes(bindings) + scratchBytes;
+    }
+  }
 
   /**
    * @param graph the optimized, typed graph (every node must lower to loops)
@@ -39,27 +50,75 @@ public final class ModelToLlvm {
    * @param symbols the order in which the runtime passes symbol values
    */
   public static Module generate(Graph graph, MemoryPlan plan, WeightsLayout weights, List<String> symbols) {
+    return generate(graph, plan, weights, symbols, CpuTarget.host());
+  }
+
+  /** As {@link #generate(Graph, MemoryPlan, WeightsLayout, List)}, with matrix kernels for {@code target}. */
+  public static Module generate(Graph graph, MemoryPlan plan, WeightsLayout weights, List<String> symbols,
+      CpuTarget target) {
     if (!plan.unplanned().isEmpty()) {
       throw new UnsupportedModelException("values of unknown size cannot be compiled yet: " + plan.unplanned());
     }
     KernelLowering lowering = KernelLowering.standard();
+    GemmGenerator gemm = new GemmGenerator(target);
+    List<Step> steps = new ArrayList<>();
     List<Kernel> kernels = new ArrayList<>();
+    List<GemmGenerator.Kernel> gemmKernels = new ArrayList<>();
     StringBuilder defs = new StringBuilder();
     Map<String, Integer> seenNames = new HashMap<>();
+    long scratch = 0;
     for (Node n : graph.nodes()) {
-      Kernel k = lowering.lower(n, graph);
-      int dup = seenNames.merge(k.name(), 1, Integer::sum);
-      if (dup > 1) {
-        k = new Kernel(k.name() + "_" + dup, k.inputs(), k.outputs(), k.symbols(), k.body());
+      MatrixProducts.Plan mm = MatrixProducts.plan(n, graph);
+      Kernel epilogue = null;
+      if (mm != null) {
+        GemmGenerator.Kernel gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(),
+            new GemmGenerator.Epilogue(mm.bias() != null, false, false));
+        gemmKernels.add(gk);
+        scratch = Math.max(scratch, gemm.workspaceBytes(1L << 40, mm.n(), mm.k(), 1));
+        if (mm.epilogue() != null) {
+          epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
+        }
+        steps.add(new Step(null, gk, mm, epilogue));
+      } else {
+        Kernel k = unique(lowering.lower(n, graph), seenNames);
+        steps.add(new Step(k, null, null, null));
+        epilogue = k;
       }
-      kernels.add(k);
-      defs.append(KernelToLlvm.module(k).replace("define void @", "define internal void @"));
+      if (epilogue != null) {
+        kernels.add(epilogue);
+        defs.append(KernelToLlvm.module(epilogue).replace("define void @", "define internal void @"));
+      }
     }
     StringBuilder ir = new StringBuilder();
-    ir.append(CALL_TYPE).append("\n\n");
-    ir.append(mergeDeclarations(defs.toString()));
-    ir.append(entry(graph, plan, weights, symbols, kernels));
-    return new Module(ir.toString(), List.copyOf(symbols), kernels);
+    String loops = mergeDeclarations(defs.toString());
+    // The matrix module opens with the target triple, which LLVM accepts only before type definitions.
+    String matrices = gemmKernels.isEmpty() ? "" : gemm.module(gemmKernels);
+    ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops));
+    ir.append(entry(graph, plan, weights, symbols, steps));
+    return new Module(ir.toString(), List.copyOf(symbols), kernels, MemoryPlan.align(scratch));
+  }
+
+  /** One call of the entry point: a loop kernel, or a matrix product with an optional loop epilogue. */
+  private record Step(Kernel loop, GemmGenerator.Kernel gemm, MatrixProducts.Plan product, Kernel epilogue) {}
+
+  private static Kernel unique(Kernel k, Map<String, Integer> seen) {
+    int dup = seen.merge(k.name(), 1, Integer::sum);
+    return dup > 1 ? new Kernel(k.name() + "_" + dup, k.inputs(), k.outputs(), k.symbols(), k.body()) : k;
+  }
+
+  /** Both halves as one module text, each function declared once. */
+  private static String dedupeDeclarations(String a, String b) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    StringBuilder out = new StringBuilder();
+    for (String part : List.of(a, b)) {
+      for (String line : part.split("\n", -1)) {
+        if (line.startsWith("declare ") && !seen.add(line.substring(0, line.indexOf('(')))) {
+          continue;
+        }
+        out.append(line).append('\n');
+      }
+    }
+    return out.toString();
   }
 
   /** Kernel modules each declare what they call; keep one declaration of each and renumber loop metadata. */
@@ -104,7 +163,7 @@ public final class ModelToLlvm {
   }
 
   private static String entry(Graph graph, MemoryPlan plan, WeightsLayout weights, List<String> symbols,
-      List<Kernel> kernels) {
+      List<Step> steps) {
     StringBuilder b = new StringBuilder();
     Counter t = new Counter();
     b.append("define i32 @").append(ENTRY).append("(ptr nocapture readonly %call) nounwind {\nentry:\n");
@@ -139,35 +198,27 @@ public final class ModelToLlvm {
     for (int i = 0; i < graph.outputs().size(); i++) {
       outputIndex.put(graph.outputs().get(i).name(), i);
     }
-    for (Kernel k : kernels) {
+    Pointers pointers = new Pointers(b, t, inputs, outputs, workspace, weightBase, inputIndex, outputIndex, weights,
+        plan, regionBase, symbolValues);
+    String scratch = t.next();
+    b.append("  ").append(scratch).append(" = getelementptr i8, ptr ").append(workspace).append(", i64 ").append(at)
+        .append('\n');
+    for (Step step : steps) {
+      if (step.gemm() != null) {
+        gemmCall(b, t, step, pointers, scratch);
+      }
+      Kernel k = step.gemm() == null ? step.loop() : step.epilogue();
+      if (k == null) {
+        continue;
+      }
+      Map<String, String> aliases = step.product() == null ? Map.of() : Map.of(step.product().result(),
+          step.product().output());
       List<BufferRef> all = new ArrayList<>(k.inputs());
       all.addAll(k.outputs());
       String bufs = t.next();
       b.append("  ").append(bufs).append(" = alloca [").append(all.size()).append(" x ptr]\n");
       for (int i = 0; i < all.size(); i++) {
-        String name = all.get(i).name();
-        String ptr;
-        if (inputIndex.containsKey(name)) {
-          ptr = loadPointer(b, t, inputs, inputIndex.get(name));
-        } else if (outputIndex.containsKey(name)) {
-          ptr = loadPointer(b, t, outputs, outputIndex.get(name));
-        } else if (weights.offsets().containsKey(name)) {
-          ptr = t.next();
-          b.append("  ").append(ptr).append(" = getelementptr i8, ptr ").append(weightBase).append(", i64 ")
-              .append(weights.offsets().get(name)).append('\n');
-        } else {
-          MemoryPlan.Allocation a = plan.allocations().get(name);
-          if (a == null) {
-            throw new UnsupportedModelException("value '" + name + "' has no place in the workspace plan");
-          }
-          String off = monomial(b, t, plan.regions().get(a.region()).monomial(), symbolValues, a.offset());
-          String full = t.next();
-          b.append("  ").append(full).append(" = add i64 ").append(regionBase.get(a.region())).append(", ")
-              .append(off).append('\n');
-          ptr = t.next();
-          b.append("  ").append(ptr).append(" = getelementptr i8, ptr ").append(workspace).append(", i64 ").append(full)
-              .append('\n');
-        }
+        String ptr = pointers.of(aliases.getOrDefault(all.get(i).name(), all.get(i).name()));
         String slot = t.next();
         b.append("  ").append(slot).append(" = getelementptr [").append(all.size()).append(" x ptr], ptr ")
             .append(bufs).append(", i64 0, i64 ").append(i).append('\n');
@@ -192,6 +243,118 @@ public final class ModelToLlvm {
     }
     b.append("  ret i32 0\n}\n");
     return b.toString();
+  }
+
+  /** Where each value lives, as IR computing its address in the entry function. */
+  private record Pointers(StringBuilder b, Counter t, String inputs, String outputs, String workspace,
+      String weightBase, Map<String, Integer> inputIndex, Map<String, Integer> outputIndex, WeightsLayout weights,
+      MemoryPlan plan, List<String> regionBase, Map<String, String> symbolValues) {
+    String of(String name) {
+      if (inputIndex.containsKey(name)) {
+        return loadPointer(b, t, inputs, inputIndex.get(name));
+      }
+      if (outputIndex.containsKey(name)) {
+        return loadPointer(b, t, outputs, outputIndex.get(name));
+      }
+      if (weights.offsets().containsKey(name)) {
+        String ptr = t.next();
+        b.append("  ").append(ptr).append(" = getelementptr i8, ptr ").append(weightBase).append(", i64 ")
+            .append(weights.offsets().get(name)).append('\n');
+        return ptr;
+      }
+      MemoryPlan.Allocation a = plan.allocations().get(name);
+      if (a == null) {
+        throw new UnsupportedModelException("value '" + name + "' has no place in the workspace plan");
+      }
+      String off = monomial(b, t, plan.regions().get(a.region()).monomial(), symbolValues, a.offset());
+      String full = t.next();
+      b.append("  ").append(full).append(" = add i64 ").append(regionBase.get(a.region())).append(", ").append(off)
+          .append('\n');
+      String ptr = t.next();
+      b.append("  ").append(ptr).append(" = getelementptr i8, ptr ").append(workspace).append(", i64 ").append(full)
+          .append('\n');
+      return ptr;
+    }
+
+    /** An index expression (constants, symbols, +, *) as i64 instructions. */
+    String index(Expr e) {
+      if (e instanceof Expr.IntConst c) {
+        return Long.toString(c.value());
+      }
+      if (e instanceof Expr.Var v) {
+        String r = symbolValues.get(v.name());
+        if (r == null) {
+          throw new UnsupportedModelException("symbol " + v.name() + " is not defined by the model's inputs");
+        }
+        return r;
+      }
+      if (e instanceof Expr.Binary bin && (bin.op() == Expr.BinaryOp.MUL || bin.op() == Expr.BinaryOp.ADD)) {
+        String x = index(bin.a());
+        String y = index(bin.b());
+        String r = t.next();
+        b.append("  ").append(r).append(bin.op() == Expr.BinaryOp.MUL ? " = mul i64 " : " = add i64 ").append(x)
+            .append(", ").append(y).append('\n');
+        return r;
+      }
+      throw new IllegalArgumentException("not an index expression: " + e);
+    }
+  }
+
+  /** The matrix product: batches of [M, K] x [K, N] (+ bias), B shared or one per batch. */
+  private static void gemmCall(StringBuilder b, Counter t, Step step, Pointers p, String scratch) {
+    MatrixProducts.Plan mm = step.product();
+    String a = p.of(mm.a());
+    String bm = p.of(mm.b());
+    String c = p.of(mm.output());
+    String bias = mm.bias() == null ? "null" : p.of(mm.bias());
+    String batches = p.index(mm.batches());
+    String m = p.index(mm.m());
+    String n = Long.toString(mm.n());
+    String k = Long.toString(mm.k());
+    String head = "batch" + t.n;
+    String body = "batchbody" + t.n;
+    String done = "batchdone" + t.n++;
+    String pre = t.next();
+    b.append("  ").append(pre).append(" = icmp sgt i64 ").append(batches).append(", 0\n");
+    String entryLabel = "batchentry" + t.n++;
+    b.append("  br label %").append(entryLabel).append('\n').append(entryLabel).append(":\n");
+    b.append("  br i1 ").append(pre).append(", label %").append(head).append(", label %").append(done).append('\n');
+    b.append(head).append(":\n");
+    String i = t.next();
+    String next = t.next();
+    b.append("  ").append(i).append(" = phi i64 [ 0, %").append(entryLabel).append(" ], [ ").append(next)
+        .append(", %").append(body).append(" ]\n");
+    b.append("  br label %").append(body).append('\n').append(body).append(":\n");
+    String aStride = t.next();
+    b.append("  ").append(aStride).append(" = mul i64 ").append(m).append(", ").append(mm.k() * 4).append('\n');
+    String aOff = t.next();
+    b.append("  ").append(aOff).append(" = mul i64 ").append(i).append(", ").append(aStride).append('\n');
+    String aPtr = t.next();
+    b.append("  ").append(aPtr).append(" = getelementptr i8, ptr ").append(a).append(", i64 ").append(aOff).append('\n');
+    String cStride = t.next();
+    b.append("  ").append(cStride).append(" = mul i64 ").append(m).append(", ").append(mm.n() * 4).append('\n');
+    String cOff = t.next();
+    b.append("  ").append(cOff).append(" = mul i64 ").append(i).append(", ").append(cStride).append('\n');
+    String cPtr = t.next();
+    b.append("  ").append(cPtr).append(" = getelementptr i8, ptr ").append(c).append(", i64 ").append(cOff).append('\n');
+    String bPtr = bm;
+    if (mm.batchedB()) {
+      String bOff = t.next();
+      b.append("  ").append(bOff).append(" = mul i64 ").append(i).append(", ").append(mm.k() * mm.n() * 4).append('\n');
+      bPtr = t.next();
+      b.append("  ").append(bPtr).append(" = getelementptr i8, ptr ").append(bm).append(", i64 ").append(bOff)
+          .append('\n');
+    }
+    b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(m).append(", i64 ").append(n)
+        .append(", i64 ").append(k).append(", ptr ").append(aPtr).append(", i64 ").append(k).append(", ptr ")
+        .append(bPtr).append(", i64 ").append(n).append(", ptr ").append(cPtr).append(", i64 ").append(n)
+        .append(", ptr ").append(bias).append(", ptr null, i64 0, ptr ").append(scratch)
+        .append(", ptr null, i32 1)\n");
+    b.append("  ").append(next).append(" = add i64 ").append(i).append(", 1\n");
+    String more = t.next();
+    b.append("  ").append(more).append(" = icmp slt i64 ").append(next).append(", ").append(batches).append('\n');
+    b.append("  br i1 ").append(more).append(", label %").append(head).append(", label %").append(done).append('\n');
+    b.append(done).append(":\n");
   }
 
   private static final class Counter {

@@ -68,13 +68,14 @@ class CompiledLoopModelTest {
       ModelEntryPoint entry = so.entryPoint(ModelToLlvm.ENTRY, opt.inputs().size(), opt.outputs().size(),
           symbols.size());
       for (long size : symbolSizes) {
-        run(g, opt, plan, weights, symbols, entry, size);
+        run(g, opt, plan, weights, module, entry, size);
       }
     }
   }
 
-  private void run(Graph g, Graph opt, MemoryPlan plan, WeightsLayout weights, List<String> symbols,
+  private void run(Graph g, Graph opt, MemoryPlan plan, WeightsLayout weights, ModelToLlvm.Module module,
       ModelEntryPoint entry, long symbolSize) {
+    List<String> symbols = module.symbols();
     RandomTensors random = new RandomTensors();
     Map<String, Long> bindings = new HashMap<>();
     symbols.forEach(s -> bindings.put(s, symbolSize));
@@ -89,7 +90,7 @@ class CompiledLoopModelTest {
     List<NativeTensor> outs = new ArrayList<>();
     long[] symbolValues = symbols.stream().mapToLong(bindings::get).toArray();
     try (NativeCall call = entry.newCall(allocator);
-        NativeBuffer workspace = allocator.allocate(Math.max(64, plan.workspaceBytes(bindings)));
+        NativeBuffer workspace = allocator.allocate(Math.max(64, module.workspaceBytes(plan, bindings)));
         NativeBuffer blob = allocator.allocate(Math.max(64, weights.size()))) {
       byte[] wb = weights.toBytes();
       NativeMemory.copyFromArray(wb, 0, wb.length, blob.address());
@@ -159,5 +160,28 @@ class CompiledLoopModelTest {
         + "  %t = Transpose(%ctx) {perm = [0, 2, 1, 3]}\n  %r = Reshape(%t, %shape)\n"
         + "  %y = LayerNormalization(%r, %g, %b) {axis = -1, epsilon = 1.0e-5}\n"
         + "  return %y\n}\n", 1, 5);
+  }
+
+  @Test
+  void matrixProductsWithBiasAndEpiloguesRunNatively() {
+    compileAndRun("graph main(%x: f32[N, S, 16], %y: f32[N, S, 40], %z: f32[N, 4, 4, 7]) -> (%o: f32[N, S, 40], "
+        + "%p: f32[N, S, 40], %q: f32[N, 4, S, 7]) opset(ai.onnx=13) {\n"
+        + "  const %w: f32[16, 40] = dense<" + dense(16 * 40, 0.1) + ">\n"
+        + "  const %b: f32[40] = dense<" + dense(40, 0.5) + ">\n"
+        + "  %m = MatMul(%x, %w)\n  %a = Add(%m, %b)\n  %o = Gelu(%a)\n"
+        + "  %m2 = MatMul(%x, %w)\n  %p = Add(%m2, %y)\n"
+        + "  %xs = Reshape(%x, %s3)\n  %xt = Transpose(%xs) {perm = [0, 2, 1, 3]}\n"
+        + "  %q = MatMul(%xt, %z)\n"
+        + "  const %s3: i64[4] = dense<[0, 0, 4, -1]>\n"
+        + "  return %o, %p, %q\n}\n", 1, 2, 9);
+  }
+
+  /** Deterministic pseudo-random values for a constant, so failures reproduce. */
+  private static String dense(int n, double scale) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "" : ", ").append((float) (scale * Math.sin(i * 0.7 + 0.3)));
+    }
+    return sb.append("]").toString();
   }
 }
