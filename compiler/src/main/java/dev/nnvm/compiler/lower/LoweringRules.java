@@ -320,8 +320,9 @@ public final class LoweringRules {
 
   private static Expr slice(LowerContext ctx, List<Expr> idx) {
     int rank = idx.size();
+    // The output's (possibly symbolic) shape bounds the loop, so only where each axis starts and
+    // how it steps matter here: ends may be computed at run time.
     long[] starts = param(ctx, "starts", 1);
-    long[] ends = param(ctx, "ends", 2);
     long[] axes = param(ctx, "axes", 3);
     long[] steps = ctx.node().hasInput(4) ? param(ctx, null, 4) : null;
     List<Expr> in = new ArrayList<>(idx);

@@ -71,9 +71,14 @@ public final class ModelToLlvm {
       MatrixProducts.Plan mm = MatrixProducts.plan(n, graph);
       Kernel epilogue = null;
       if (mm != null) {
-        GemmGenerator.Kernel gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(),
-            new GemmGenerator.Epilogue(mm.bias() != null, false, false));
-        gemmKernels.add(gk);
+        // One GEMM function per epilogue kind serves every product that needs it.
+        GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(mm.bias() != null, false, false);
+        GemmGenerator.Kernel gk = gemmKernels.stream().filter(x -> x.epilogue().equals(kind)).findFirst()
+            .orElse(null);
+        if (gk == null) {
+          gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind);
+          gemmKernels.add(gk);
+        }
         scratch = Math.max(scratch, gemm.workspaceBytes(1L << 40, mm.n(), mm.k(), 1));
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);

@@ -1,36 +1,16 @@
 package dev.nnvm.compiler.codegen;
 
-import dev.nnvm.compiler.analysis.MemoryPlan;
-import dev.nnvm.compiler.analysis.PlanMemory;
-import dev.nnvm.compiler.codegen.llvm.CpuTarget;
-import dev.nnvm.compiler.codegen.llvm.NativeLibrary;
-import dev.nnvm.compiler.codegen.llvm.NativeModuleCompiler;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
-import dev.nnvm.compiler.frontend.onnx.OnnxTensors;
-import dev.nnvm.compiler.frontend.onnx.proto.Onnx;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.ValueInfo;
-import dev.nnvm.compiler.lower.ModelToLlvm;
-import dev.nnvm.compiler.lower.WeightsLayout;
 import dev.nnvm.compiler.testing.Comparison;
 import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.compiler.text.GraphParser;
 import dev.nnvm.compiler.transform.PassContext;
 import dev.nnvm.compiler.transform.PassManager;
-import dev.nnvm.runtime.Dim;
-import dev.nnvm.runtime.NativeTensor;
-import dev.nnvm.runtime.nativeio.ModelEntryPoint;
 import dev.nnvm.runtime.nativeio.NativeAllocator;
-import dev.nnvm.runtime.nativeio.NativeBuffer;
-import dev.nnvm.runtime.nativeio.NativeCall;
-import dev.nnvm.runtime.nativeio.NativeMemory;
-import dev.nnvm.runtime.nativeio.SharedLibrary;
-import com.google.protobuf.ByteString;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,78 +38,27 @@ class CompiledLoopModelTest {
   private void compileAndRun(String text, long... symbolSizes) {
     Graph g = GraphParser.parse(text);
     Graph opt = PassManager.standard(2).run(g, PassContext.standard()).graph();
-    MemoryPlan plan = PlanMemory.plan(opt);
-    WeightsLayout weights = WeightsLayout.of(opt.constants());
-    List<String> symbols = ModelToLlvm.inputSymbols(opt);
-    ModelToLlvm.Module module = ModelToLlvm.generate(opt, plan, weights, symbols);
-    NativeLibrary lib = new NativeModuleCompiler(CpuTarget.host()).compile("model", module.ir());
-    System.out.println(opt.nodes().size() + " kernels compiled in " + lib.times() + " with " + lib.linker());
-    try (SharedLibrary so = SharedLibrary.load(lib.sharedLibrary())) {
-      ModelEntryPoint entry = so.entryPoint(ModelToLlvm.ENTRY, opt.inputs().size(), opt.outputs().size(),
-          symbols.size());
+    try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
+      System.out.println(opt.nodes().size() + " kernels compiled in " + runner.library().times() + " with "
+          + runner.library().linker());
       for (long size : symbolSizes) {
-        run(g, opt, plan, weights, module, entry, size);
+        RandomTensors random = new RandomTensors();
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
+        for (ValueInfo in : g.inputs()) {
+          long[] shape = in.type().shape().dims().stream().mapToLong(d -> d.isStatic() ? d.value() : size).toArray();
+          inputs.put(in.name(), in.type().dtype().isFloatingPoint() ? random.uniform(in.type().dtype(), -2, 2, shape)
+              : random.ints(in.type().dtype(), 0, 10, shape));
+        }
+        Map<String, Tensor> want = ReferenceEvaluator.standard().run(g, inputs);
+        Map<String, Tensor> got = runner.run(inputs, 1);
+        StringBuilder report = new StringBuilder("native, symbols = " + size + " (seed " + random.seed() + ")");
+        for (Map.Entry<String, Tensor> e : want.entrySet()) {
+          report.append("; ").append(Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), 1e-5,
+              1e-6));
+        }
+        System.out.println(report);
       }
     }
-  }
-
-  private void run(Graph g, Graph opt, MemoryPlan plan, WeightsLayout weights, ModelToLlvm.Module module,
-      ModelEntryPoint entry, long symbolSize) {
-    List<String> symbols = module.symbols();
-    RandomTensors random = new RandomTensors();
-    Map<String, Long> bindings = new HashMap<>();
-    symbols.forEach(s -> bindings.put(s, symbolSize));
-    Map<String, Tensor> inputs = new LinkedHashMap<>();
-    for (ValueInfo in : g.inputs()) {
-      long[] shape = in.type().shape().dims().stream().mapToLong(d -> d.isStatic() ? d.value() : symbolSize).toArray();
-      inputs.put(in.name(), in.type().dtype().isFloatingPoint() ? random.uniform(in.type().dtype(), -2, 2, shape)
-          : random.ints(in.type().dtype(), 0, 10, shape));
-    }
-    Map<String, Tensor> want = ReferenceEvaluator.standard().run(g, inputs);
-    List<NativeTensor> ins = new ArrayList<>();
-    List<NativeTensor> outs = new ArrayList<>();
-    long[] symbolValues = symbols.stream().mapToLong(bindings::get).toArray();
-    try (NativeCall call = entry.newCall(allocator);
-        NativeBuffer workspace = allocator.allocate(Math.max(64, module.workspaceBytes(plan, bindings)));
-        NativeBuffer blob = allocator.allocate(Math.max(64, weights.size()))) {
-      byte[] wb = weights.toBytes();
-      NativeMemory.copyFromArray(wb, 0, wb.length, blob.address());
-      for (ValueInfo in : opt.inputs()) {
-        ins.add(toNative(inputs.get(in.name())));
-      }
-      for (ValueInfo out : opt.outputs()) {
-        long[] shape = out.type().shape().bind(bindings).toArray();
-        outs.add(NativeTensor.allocate(allocator, out.type().dtype(), shape));
-      }
-      call.invoke(ins, outs, workspace, blob, symbolValues, 1);
-      StringBuilder report = new StringBuilder("native, symbols = " + symbolSize + " (seed " + random.seed() + ")");
-      for (int i = 0; i < opt.outputs().size(); i++) {
-        String name = opt.outputs().get(i).name();
-        report.append("; ").append(Comparison.assertClose(name, want.get(name), fromNative(outs.get(i)), 1e-5, 1e-6));
-      }
-      System.out.println(report);
-    } finally {
-      ins.forEach(NativeTensor::close);
-      outs.forEach(NativeTensor::close);
-    }
-  }
-
-  private NativeTensor toNative(Tensor t) {
-    NativeTensor n = NativeTensor.allocate(allocator, t.dtype(), t.shape());
-    byte[] raw = OnnxTensors.toProto(t, "").getRawData().toByteArray();
-    NativeMemory.copyFromArray(raw, 0, raw.length, n.address());
-    return n;
-  }
-
-  private static Tensor fromNative(NativeTensor n) {
-    byte[] bytes = new byte[Math.toIntExact(n.dataSize())];
-    NativeMemory.copyToArray(n.address(), bytes, 0, bytes.length);
-    Onnx.Tensor.Builder p = Onnx.Tensor.newBuilder().setDataType(n.dtype().onnxCode()).setRawData(
-        ByteString.copyFrom(bytes));
-    for (long d : n.shape()) {
-      p.addDims(d);
-    }
-    return OnnxTensors.fromProto(p.build(), null, "native output");
   }
 
   @Test
