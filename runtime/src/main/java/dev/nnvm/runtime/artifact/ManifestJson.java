@@ -21,6 +21,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -185,7 +186,7 @@ public final class ManifestJson {
 
   /** One pass over a parsed manifest; remembers the declared symbols for the shapes that follow. */
   private static final class Reader {
-    private final Set<String> symbols = new HashSet<>();
+    private final Set<String> symbols = new LinkedHashSet<>();
 
     Manifest manifest(JsonNode root) throws ArtifactException {
       int format = (int) integer(root, "format", "", 1, Integer.MAX_VALUE);
