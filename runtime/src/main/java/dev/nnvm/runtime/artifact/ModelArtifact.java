@@ -82,6 +82,11 @@ public final class ModelArtifact {
     return part(variant.library());
   }
 
+  /** The best native variant for this machine's CPU ({@link CpuFeatures#host()}). */
+  public NativeVariant selectVariant() throws ArtifactException {
+    return selectVariant(CpuFeatures.host());
+  }
+
   /**
    * The best native variant this CPU runs: the first in manifest order (the
    * compiler lists them best first) whose architecture and operating system
