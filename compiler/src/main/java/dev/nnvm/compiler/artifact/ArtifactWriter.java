@@ -216,6 +216,9 @@ public final class ArtifactWriter {
      * @throws IllegalArgumentException when the byte count does not match the type and shape
      */
     public Builder constant(String name, DType dtype, Shape shape, ByteBuffer data) {
+      if (!shape.isStatic()) {
+        throw new IllegalArgumentException("constant '" + name + "' needs a static shape, got " + shape);
+      }
       long expected = Math.multiplyExact(shape.elementCount(), (long) dtype.byteSize());
       if (data.remaining() != expected) {
         throw new IllegalArgumentException("constant '" + name + "' " + dtype + shape + " needs " + expected
@@ -296,6 +299,10 @@ public final class ArtifactWriter {
       } catch (ArtifactException | IllegalArgumentException e) {
         throw new IllegalStateException("cannot build the artifact of model '" + modelName + "': "
             + e.getMessage(), e);
+      }
+      if (json.length > ArtifactFormat.MAX_MANIFEST_BYTES) {
+        throw new IllegalStateException("cannot build the artifact of model '" + modelName + "': its manifest is "
+            + json.length + " bytes, more than the format's limit of " + ArtifactFormat.MAX_MANIFEST_BYTES);
       }
       return new ArtifactWriter(manifest, json, List.copyOf(content.values()));
     }

@@ -191,6 +191,11 @@ class ArtifactWriterTest {
         assertThrows(IllegalStateException.class, () -> ArtifactWriter.builder().build()).getMessage());
     assertEquals("constant 'w' f32[2, 2] needs 16 bytes, got 24", assertThrows(IllegalArgumentException.class,
         () -> sample(WHEN).constant("w", DType.FLOAT32, Shape.of(2, 2), floats(W))).getMessage());
+    assertEquals("constant 'c' needs a static shape, got [batch, 3]", assertThrows(IllegalArgumentException.class,
+        () -> sample(WHEN).constant("c", DType.FLOAT32, Shape.parse("[batch, 3]"), floats(W))).getMessage());
+    assertEquals("cannot build the artifact of model 'tiny': a shape of unknown rank cannot go into an artifact",
+        assertThrows(IllegalStateException.class, () -> sample(WHEN)
+            .output(new TensorSpec("y", DType.FLOAT32, Shape.unknownRank())).build()).getMessage());
     assertEquals("part 'weights' is added twice", assertThrows(IllegalStateException.class,
         () -> sample(WHEN).part("weights", ascii("x")).build()).getMessage());
     assertEquals("cannot build the artifact of model 'tiny': manifest: inputs[1].shape[0] 'N' is not a declared"

@@ -175,12 +175,12 @@ public final class ArtifactReader {
       if (end > bytes.length) {
         throw truncated(what, end, bytes.length);
       }
-      ByteBuffer b = ByteBuffer.wrap(bytes, (int) position, n).slice().asReadOnlyBuffer();
+      ByteBuffer b = ByteBuffer.wrap(bytes, (int) position, n).slice();
       if (md != null) {
         md.update(b.duplicate());
       }
       position = end;
-      return b;
+      return b.asReadOnlyBuffer();
     }
 
     @Override

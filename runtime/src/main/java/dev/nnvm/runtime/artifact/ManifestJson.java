@@ -146,6 +146,9 @@ public final class ManifestJson {
   }
 
   private static void writeShape(ArrayNode out, Shape shape) {
+    if (!shape.hasRank()) {
+      throw new IllegalArgumentException("a shape of unknown rank cannot go into an artifact");
+    }
     for (Dim d : shape.dims()) {
       if (d.isStatic()) {
         out.add(d.value());
