@@ -132,16 +132,10 @@ class LargeArtifactTest {
     parts.put("native/x86-64-v4.so", PartBytes.of(small.get("native/x86-64-v4.so")));
     parts.put("weights", PartBytes.of(weights));
     Manifest sample = SampleArtifact.manifest(small);
-    List<Manifest.Part> table = new java.util.ArrayList<>();
-    long end = 0;
-    for (Map.Entry<String, PartBytes> e : parts.entrySet()) {
-      long offset = table.isEmpty() ? 0 : ArtifactFormat.align(end);
-      table.add(new Manifest.Part(e.getKey(), offset, e.getValue().size(), e.getValue().sha256()));
-      end = offset + e.getValue().size();
-    }
     Manifest m = new Manifest(1, sample.compilerVersion(), sample.created(), sample.model(), sample.symbols(),
         sample.inputs(), sample.outputs(), sample.workspace(), new WeightsTable("weights", 4L * FLOATS, 64,
-            List.of(new WeightsTable.Constant("w", DType.FLOAT32, Shape.of(FLOATS), 0))), sample.variants(), table);
+            List.of(new WeightsTable.Constant("w", DType.FLOAT32, Shape.of(FLOATS), 0))), sample.variants(),
+        SampleArtifact.layout(parts));
     byte[] json = ManifestJson.write(m);
     long before = allocated();
     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {

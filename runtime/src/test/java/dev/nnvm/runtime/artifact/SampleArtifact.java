@@ -59,12 +59,19 @@ final class SampleArtifact {
 
   /** The part table for content laid out in this order. */
   static List<Manifest.Part> partTable(Map<String, byte[]> parts) {
+    Map<String, PartBytes> content = new LinkedHashMap<>();
+    parts.forEach((name, bytes) -> content.put(name, PartBytes.of(bytes)));
+    return layout(content);
+  }
+
+  /** The part table for content laid out in this order: each part at the previous end rounded up to 64. */
+  static List<Manifest.Part> layout(Map<String, PartBytes> parts) {
     List<Manifest.Part> table = new ArrayList<>();
     long end = 0;
-    for (Map.Entry<String, byte[]> e : parts.entrySet()) {
+    for (Map.Entry<String, PartBytes> e : parts.entrySet()) {
       long offset = table.isEmpty() ? 0 : ArtifactFormat.align(end);
-      table.add(new Manifest.Part(e.getKey(), offset, e.getValue().length, Sha256.of(e.getValue())));
-      end = offset + e.getValue().length;
+      table.add(new Manifest.Part(e.getKey(), offset, e.getValue().size(), e.getValue().sha256()));
+      end = offset + e.getValue().size();
     }
     return table;
   }
