@@ -147,7 +147,8 @@ class ManifestJsonTest {
     assertEquals("manifest: weights.part names part 'blob', which is not in the parts list"
         + " [native/x86-64-v3.so, native/x86-64-v4.so, ptx/model.ptx, weights]",
         edited(r -> weights(r).put("part", "blob")));
-    assertEquals("manifest: weights.alignment must be in [1, 64], got 128", edited(r -> weights(r).put("alignment", 128)));
+    assertEquals("manifest: weights.alignment must be in [1, 64], got 128",
+        edited(r -> weights(r).put("alignment", 128)));
   }
 
   @Test
