@@ -10,7 +10,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * point of the bridge. It owns a named child allocator (one per model and
  * task) from which the copies it must make and the output columns are
  * allocated; closing the bridge while a {@link BoundBatch} or a returned
- * output root is still open fails, naming what leaked.
+ * output root is still open fails, naming the allocator, and leaves the
+ * bridge open so that those can be closed and the bridge closed again.
  *
  * <pre>{@code
  * try (ArrowBridge bridge = ArrowBridge.open(mapping, NullPolicy.NULL_OUTPUT, root, "minilm/task-7")) {
@@ -95,6 +96,11 @@ public final class ArrowBridge implements AutoCloseable {
   public void close() {
     if (closed) {
       return;
+    }
+    long outstanding = allocator.getAllocatedMemory();
+    if (outstanding > 0) {
+      throw new IllegalStateException("bridge '" + allocator.getName() + "' cannot close: " + outstanding
+          + " bytes are still held by a bound batch or an output root that was not closed; close those first");
     }
     closed = true;
     allocator.close();

@@ -141,6 +141,11 @@ public final class FixedShapeTensorType extends ArrowType.ExtensionType {
     return new FixedShapeTensorVector(name, fieldType, allocator, storage);
   }
 
+  @Override
+  public String toString() {
+    return "ExtensionType(" + NAME + ", " + serialize() + ", " + storageType() + ")";
+  }
+
   /** Reads the metadata JSON: {@code shape} (required), {@code dim_names}, {@code permutation}. */
   static FixedShapeTensorType parse(String json) {
     Json in = new Json(Objects.requireNonNull(json, "metadata"));

@@ -7,6 +7,7 @@ import dev.nnvm.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -270,7 +271,7 @@ public final class SchemaMapping {
       }
       Map<String, String> columns = new LinkedHashMap<>();
       Map<String, OutputLayout> outLayouts = new LinkedHashMap<>();
-      Set<String> outNames = new HashSet<>();
+      Set<String> outNames = new LinkedHashSet<>();
       for (TensorSpec o : outputs) {
         outNames.add(o.name());
       }
