@@ -5,7 +5,7 @@ import dev.nnvm.runtime.Dim;
 import dev.nnvm.runtime.NativeTensor;
 import dev.nnvm.runtime.Shape;
 import dev.nnvm.runtime.TensorSpec;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.HashMap;
@@ -30,6 +30,9 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * finished, the output vectors.
  */
 public final class BoundBatch implements AutoCloseable {
+  /** Rows gathered at a time: the block of the tensor being filled stays in the first-level cache. */
+  private static final int GATHER_BLOCK = 256;
+
   private final int rows;
   private final int[] positions;
   private final BitSet nullRows;
@@ -65,26 +68,33 @@ public final class BoundBatch implements AutoCloseable {
       c.nullRows(nulls);
     }
     this.nullRows = new BitSet();
-    List<Integer> kept = new ArrayList<>();
-    for (int i = 0; i < rows; i++) {
-      int r = source == null ? i : source[i];
-      String why = nulls.get(r);
-      if (why == null) {
-        kept.add(i);
-      } else if (policy == NullPolicy.STRICT) {
-        throw new IllegalArgumentException(why + " (null policy STRICT)");
-      } else {
-        nullRows.set(i);
+    int[] kept = null;
+    if (!nulls.isEmpty()) {
+      kept = new int[rows];
+      int scored = 0;
+      for (int i = 0; i < rows; i++) {
+        int r = source == null ? i : source[i];
+        String why = nulls.get(r);
+        if (why == null) {
+          kept[scored++] = i;
+        } else if (policy == NullPolicy.STRICT) {
+          throw new IllegalArgumentException(why + " (null policy STRICT)");
+        } else {
+          nullRows.set(i);
+        }
       }
+      kept = Arrays.copyOf(kept, scored);
     }
-    this.positions = kept.size() == rows ? null : kept.stream().mapToInt(Integer::intValue).toArray();
+    this.positions = nullRows.isEmpty() ? null : kept;
     int[] scoredRows;
     if (positions == null && source == null) {
       scoredRows = null;
+    } else if (positions == null) {
+      scoredRows = source;
     } else {
-      scoredRows = new int[kept.size()];
+      scoredRows = new int[positions.length];
       for (int i = 0; i < scoredRows.length; i++) {
-        scoredRows[i] = source == null ? kept.get(i) : source[kept.get(i)];
+        scoredRows[i] = source == null ? positions[i] : source[positions[i]];
       }
     }
     try {
@@ -229,16 +239,22 @@ public final class BoundBatch implements AutoCloseable {
     int k = g.columns().size();
     int ts = in.dtype().byteSize();
     long dst = allocate(allocator, in.name(), in.dtype(), new long[] {m, k});
+    if (scoredRows == null) {
+      for (int start = 0; start < m; start += GATHER_BLOCK) {
+        int n = Math.min(GATHER_BLOCK, m - start);
+        for (int j = 0; j < k; j++) {
+          ColumnRows c = columns.get(g.columns().get(j));
+          ElementCopy.copy(c.leafAddress(), c.dtype(), c.bitPacked(), start, n, dst + ((long) start * k + j) * ts,
+              (long) k * ts, in.dtype());
+        }
+      }
+      return;
+    }
     for (int j = 0; j < k; j++) {
       ColumnRows c = columns.get(g.columns().get(j));
-      if (scoredRows == null) {
-        ElementCopy.copy(c.leafAddress(), c.dtype(), c.bitPacked(), 0, m, dst + (long) j * ts, (long) k * ts,
-            in.dtype());
-      } else {
-        for (int i = 0; i < m; i++) {
-          ElementCopy.copy(c.leafAddress(), c.dtype(), c.bitPacked(), scoredRows[i], 1,
-              dst + ((long) i * k + j) * ts, ts, in.dtype());
-        }
+      for (int i = 0; i < m; i++) {
+        ElementCopy.copy(c.leafAddress(), c.dtype(), c.bitPacked(), scoredRows[i], 1,
+            dst + ((long) i * k + j) * ts, ts, in.dtype());
       }
     }
   }

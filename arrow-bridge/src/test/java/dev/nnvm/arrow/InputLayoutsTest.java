@@ -206,6 +206,17 @@ class InputLayoutsTest {
           assertEquals(TestData.value(types[k], r), TestData.get(x, r * 3L + k), 0.0, "row " + r + " feature " + k);
         }
       }
+      ((org.apache.arrow.vector.SmallIntVector) batch.getVector("visits")).setNull(4);
+      try (BoundBatch withNull = bridge.bind(batch)) {
+        NativeTensor y = withNull.inputs().get("features");
+        assertArrayEquals(new long[] {5, 3}, y.shape(), "row 4 is left out");
+        for (int i = 0; i < 5; i++) {
+          int r = i < 4 ? i : 5;
+          for (int k = 0; k < 3; k++) {
+            assertEquals(TestData.value(types[k], r), TestData.get(y, i * 3L + k), 0.0, "row " + r + " feature " + k);
+          }
+        }
+      }
     }
   }
 
