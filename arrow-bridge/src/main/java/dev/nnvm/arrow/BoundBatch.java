@@ -218,6 +218,10 @@ public final class BoundBatch implements AutoCloseable {
       }
     }
     long per = length * c.inner();
+    if (m == 0) {
+      inputs.put(in.name(), NativeTensor.wrap(0, 0, in.dtype(), shape));
+      return;
+    }
     if (scoredRows == null && c.dtype() == in.dtype() && !c.bitPacked() && c.regular(length)) {
       long bytes = m * per * in.dtype().byteSize();
       inputs.put(in.name(), NativeTensor.wrap(c.leafAddress() + c.start(0) * in.dtype().byteSize(), bytes,
@@ -288,7 +292,9 @@ public final class BoundBatch implements AutoCloseable {
       shape[d] = c.rowShape().dim(d - 1).value();
     }
     int ts = in.dtype().byteSize();
-    if (scoredRows == null && c.dtype() == in.dtype() && !c.bitPacked() && allLength(c, m, length)
+    if (m == 0) {
+      inputs.put(in.name(), NativeTensor.wrap(0, 0, in.dtype(), shape));
+    } else if (scoredRows == null && c.dtype() == in.dtype() && !c.bitPacked() && allLength(c, m, length)
         && c.regular(length)) {
       inputs.put(in.name(), NativeTensor.wrap(c.leafAddress() + c.start(0) * ts, m * length * inner * ts,
           in.dtype(), shape));

@@ -131,6 +131,9 @@ final class ColumnRows {
    * with a description; a row already there keeps its first description.
    */
   void nullRows(Map<Integer, String> out) {
+    if (rows == 0) {
+      return;
+    }
     FieldVector top = levels.get(0);
     if (top.getNullCount() > 0) {
       for (int r = 0; r < rows; r++) {

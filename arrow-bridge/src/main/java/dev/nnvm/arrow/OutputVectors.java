@@ -178,6 +178,10 @@ final class OutputVectors implements AutoCloseable {
     FieldVector top = o.levels.get(0);
     if (list) {
       ListVector lv = (ListVector) top;
+      if (lv.getOffsetBuffer().capacity() < 4L * (rows + 1)) {
+        throw new IllegalStateException("column '" + lv.getName() + "': Arrow allocated "
+            + lv.getOffsetBuffer().capacity() + " bytes of offsets for " + rows + " rows");
+      }
       long offsets = lv.getOffsetBufferAddress();
       int next = 0;
       int at = 0;

@@ -238,6 +238,33 @@ class OutputsAndNullsTest {
   }
 
   @Test
+  void anEmptyBatchBindsToEmptyTensors() {
+    SchemaMapping m = SchemaMapping.builder(
+        List.of(spec("ids", DType.INT64, "[N, seq]"), spec("mask", DType.INT32, "[N, seq]"),
+            spec("v", DType.FLOAT32, "[N, 4]"), spec("g", DType.FLOAT64, "[N, 2]")),
+        List.of(spec("h", DType.FLOAT32, "[N, seq, 2]"), spec("p", DType.FLOAT32, "[N, 4]"),
+            spec("s", DType.BOOL, "[N]")))
+        .layout("ids", new InputLayout.Padded("tokens", 0, "mask"))
+        .layout("g", new InputLayout.Gather(List.of("a", "b"))).build();
+    try (ArrowBridge bridge = ArrowBridge.open(m, NullPolicy.NULL_OUTPUT, allocator, "t");
+         VectorSchemaRoot batch = Columns.root(Columns.list(allocator, "tokens", DType.INT64),
+             Columns.fixed(allocator, "v", DType.FLOAT32, 0, 4), Columns.fixed(allocator, "a", DType.FLOAT64, 0),
+             Columns.fixed(allocator, "b", DType.FLOAT64, 0));
+         BoundBatch b = bridge.bind(batch)) {
+      assertEquals(0, b.rowCount());
+      assertArrayEquals(new long[] {0, 0}, b.inputs().get("ids").shape());
+      assertArrayEquals(new long[] {0, 0}, b.inputs().get("mask").shape());
+      assertArrayEquals(new long[] {0, 4}, b.inputs().get("v").shape());
+      assertArrayEquals(new long[] {0, 2}, b.inputs().get("g").shape());
+      assertArrayEquals(new long[] {0, 0, 2}, b.outputs().get("h").shape());
+      try (VectorSchemaRoot out = b.finish()) {
+        assertEquals(0, out.getRowCount());
+        assertEquals(bridge.outputSchema(), out.getSchema());
+      }
+    }
+  }
+
+  @Test
   void aFinishedBatchCannotBeFinishedAgain() {
     SchemaMapping m = SchemaMapping.builder(List.of(spec("x", DType.INT8, "[N]")),
         List.of(spec("y", DType.INT8, "[N]"))).build();
