@@ -107,6 +107,47 @@ class InputLayoutsTest {
   }
 
   @Test
+  void listTensorAndPaddedColumnsOfEveryTypeRoundTrip() {
+    for (DType t : TestData.TYPES) {
+      SchemaMapping m = SchemaMapping.builder(
+          List.of(spec("l", t, "[N, seq]"), spec("img", t, "[N, 2, 2]"), spec("p", t, "[N, len]")),
+          List.of(spec("l_out", t, "[N, seq]"), spec("img_out", t, "[N, 2, 2]"), spec("p_out", t, "[N, len]")))
+          .outputLayout("img_out", OutputLayout.TENSOR)
+          .layout("p", new InputLayout.Padded("ragged", 0, null)).build();
+      try (ArrowBridge bridge = bridge(m);
+           VectorSchemaRoot batch = Columns.root(Columns.list(allocator, "l", t, 3, 3, 3),
+               Columns.tensor(allocator, "img", t, 3, 2, 2), Columns.list(allocator, "ragged", t, 2, 0, 3));
+           BoundBatch b = bridge.bind(batch)) {
+        for (String in : List.of("l", "img")) {
+          assertEquals(t != DType.BOOL, b.isZeroCopy(in), t + " " + in);
+          NativeTensor x = b.inputs().get(in);
+          for (long i = 0; i < x.elementCount(); i++) {
+            assertEquals(TestData.value(t, i), TestData.get(x, i), 0.0, t + " " + in + " element " + i);
+          }
+        }
+        NativeTensor p = b.inputs().get("p");
+        assertArrayEquals(new long[] {3, 3}, p.shape());
+        double[] expect = {TestData.value(t, 0), TestData.value(t, 1), 0, 0, 0, 0, TestData.value(t, 2),
+            TestData.value(t, 3), TestData.value(t, 4)};
+        for (int i = 0; i < 9; i++) {
+          assertEquals(expect[i], TestData.get(p, i), 0.0, t + " padded element " + i);
+        }
+        identity(b, "l", "l_out");
+        identity(b, "img", "img_out");
+        identity(b, "p", "p_out");
+        try (VectorSchemaRoot out = b.finish()) {
+          assertLeafValues(t, out.getVector("l_out"), 9);
+          assertLeafValues(t, out.getVector("img_out"), 12);
+          FieldVector padded = TestData.leaf(out.getVector("p_out"));
+          for (int i = 0; i < 9; i++) {
+            assertEquals(expect[i], TestData.get(padded, i), 0.0, t + " padded output " + i);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void fixedShapeTensorColumnsCarryTheirShape() {
     SchemaMapping m = SchemaMapping.builder(List.of(spec("img", DType.FLOAT32, "[N, 2, 3]")),
         List.of(spec("out", DType.FLOAT32, "[N, 2, 3]"))).outputLayout("out", OutputLayout.TENSOR).build();

@@ -81,13 +81,16 @@ class MemoryAndCDataTest {
     try (VectorSchemaRoot batch = Columns.root(Columns.list(allocator, "tokens", DType.INT32, 2, 3),
         Columns.fixed(allocator, "vec", DType.FLOAT32, 2, 8))) {
       VectorSchemaRoot out;
-      try (BoundBatch b = bridge.bind(batch)) {
-        out = b.finish();
-      }
+      BoundBatch b = bridge.bind(batch);
+      out = b.finish();
+      b.close();
+      b.close();
       IllegalStateException e = assertThrows(IllegalStateException.class, bridge::close);
       assertTrue(e.getMessage().startsWith("bridge 'leaky' cannot close: "), e.getMessage());
       out.close();
       bridge.close();
+      bridge.close();
+      assertThrows(IllegalStateException.class, () -> bridge.bind(batch), "a closed bridge binds nothing");
     }
   }
 
