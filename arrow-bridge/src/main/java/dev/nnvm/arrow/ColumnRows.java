@@ -58,6 +58,25 @@ final class ColumnRows {
     }
     this.inner = n;
     this.fixedLength = list != null || rowShape.rank() == 0 ? 1 : rowShape.dim(0).value();
+    checkBuffers();
+  }
+
+  /** Refuses a column whose buffers are too short for its rows, before anything reads them by address. */
+  private void checkBuffers() {
+    if (rows == 0) {
+      return;
+    }
+    if (list != null && list.getOffsetBuffer().capacity() < 4L * (rows + 1)) {
+      throw new IllegalArgumentException("column '" + name + "': " + rows + " rows need " + 4L * (rows + 1)
+          + " bytes of offsets, the buffer has " + list.getOffsetBuffer().capacity());
+    }
+    long need = list != null ? offset(rows) * inner : rows * fixedLength * inner;
+    long capacity = leaf.getDataBuffer().capacity();
+    long have = bitPacked() ? capacity * 8 : capacity / dtype.byteSize();
+    if (need > have || (list != null && offset(0) < 0)) {
+      throw new IllegalArgumentException("column '" + name + "': " + rows + " rows need " + need
+          + " elements, its element buffer holds " + have);
+    }
   }
 
   /** The shape of one row, {@code ?} first for a {@code List} column. */

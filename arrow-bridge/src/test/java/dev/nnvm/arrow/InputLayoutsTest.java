@@ -221,6 +221,20 @@ class InputLayoutsTest {
   }
 
   @Test
+  void aColumnWhoseBuffersAreTooShortIsRefusedBeforeItIsRead() {
+    SchemaMapping m = SchemaMapping.builder(List.of(spec("v", DType.FLOAT32, "[N, seq]")),
+        List.of(spec("y", DType.FLOAT32, "[N]"))).build();
+    try (ArrowBridge bridge = bridge(m);
+         VectorSchemaRoot batch = Columns.root(Columns.list(allocator, "v", DType.FLOAT32, 2, 2))) {
+      ListVector v = (ListVector) batch.getVector("v");
+      v.getOffsetBuffer().setInt(8, 1 << 30);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bridge.bind(batch));
+      assertTrue(e.getMessage().startsWith("column 'v': 2 rows need 1073741824 elements, its element buffer holds"),
+          e.getMessage());
+    }
+  }
+
+  @Test
   void scalarColumnsAreGatheredIntoOneMatrix() {
     SchemaMapping m = SchemaMapping.builder(List.of(spec("features", DType.FLOAT32, "[N, 3]")),
         List.of(spec("y", DType.FLOAT32, "[N, 3]")))
