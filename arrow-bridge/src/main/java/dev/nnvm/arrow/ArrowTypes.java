@@ -21,7 +21,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * {@code FloatingPoint} HALF/SINGLE/DOUBLE; {@code Bool}; and
  * {@code FixedSizeList} of those (nested lists give higher-rank rows, e.g.
  * {@code FixedSizeList<3>(FixedSizeList<4>(Float))} is {@code f32[3, 4]} per
- * row). Everything else is refused with an error that names the column.
+ * row), {@code List} of those (a dimension of unknown size, {@code [?]}) and
+ * the {@link FixedShapeTensorType} extension (its shape).
+ * Everything else is refused with an error that names the column.
  * bfloat16 and string tensors have no Arrow column type here.
  */
 public final class ArrowTypes {
@@ -80,14 +82,25 @@ public final class ArrowTypes {
   public static ColumnType columnType(Field field) {
     List<Dim> rowDims = new ArrayList<>();
     Field f = field;
-    while (f.getType() instanceof ArrowType.FixedSizeList) {
-      rowDims.add(Dim.of(((ArrowType.FixedSizeList) f.getType()).getListSize()));
+    while (true) {
+      ArrowType t = f.getType();
+      if (t instanceof FixedShapeTensorType) {
+        for (long d : ((FixedShapeTensorType) t).shape()) {
+          rowDims.add(Dim.of(d));
+        }
+      } else if (t instanceof ArrowType.FixedSizeList) {
+        rowDims.add(Dim.of(((ArrowType.FixedSizeList) t).getListSize()));
+      } else if (t instanceof ArrowType.List) {
+        rowDims.add(Dim.unknown());
+      } else {
+        break;
+      }
       f = f.getChildren().get(0);
     }
     try {
       return new ColumnType(toDType(f.getType()), Shape.of(rowDims));
     } catch (IllegalArgumentException e) {
-      String where = f == field ? "" : " (the element type of its fixed-size lists)";
+      String where = f == field ? "" : " (the element type of its lists)";
       throw new IllegalArgumentException("column '" + field.getName() + "': " + e.getMessage() + where, e);
     }
   }
@@ -123,6 +136,7 @@ public final class ArrowTypes {
 
   private static IllegalArgumentException unsupported(ArrowType type) {
     return new IllegalArgumentException("Arrow type " + type + " has no tensor element type; supported are"
-        + " Int(8/16/32/64, signed or unsigned), FloatingPoint(HALF/SINGLE/DOUBLE), Bool and FixedSizeList of those");
+        + " Int(8/16/32/64, signed or unsigned), FloatingPoint(HALF/SINGLE/DOUBLE), Bool, and FixedSizeList, List"
+        + " or " + FixedShapeTensorType.NAME + " of those");
   }
 }

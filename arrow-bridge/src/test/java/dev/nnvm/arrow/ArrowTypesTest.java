@@ -135,17 +135,28 @@ class ArrowTypesTest {
       assertTrue(e.getMessage().startsWith("column 'text': Arrow type Utf8 has no tensor element type"), e.getMessage());
 
       e = assertThrows(IllegalArgumentException.class, () -> ArrowTypes.columnType(ragged.getField()));
-      assertTrue(e.getMessage().contains("column 'ragged'") && e.getMessage().contains("List"), e.getMessage());
+      assertTrue(e.getMessage().startsWith("column 'ragged': Arrow type Null has no tensor element type"),
+          e.getMessage());
     }
     Field listOfText = new Field("tokens", FieldType.nullable(new ArrowType.FixedSizeList(8)),
         List.of(Field.nullable("item", ArrowType.Utf8.INSTANCE)));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ArrowTypes.columnType(listOfText));
-    assertTrue(e.getMessage().contains("column 'tokens'") && e.getMessage().contains("element type of its fixed-size"),
+    assertTrue(e.getMessage().contains("column 'tokens'") && e.getMessage().endsWith("(the element type of its lists)"),
         e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> ArrowTypes.toDType(new ArrowType.Int(128, true)));
     assertThrows(IllegalArgumentException.class,
         () -> ArrowTypes.columnTypes(new Schema(List.of(Field.nullable("d", new ArrowType.Decimal(10, 2, 128))))));
+  }
+
+  @Test
+  void listsAndTensorExtensionsMapToRowShapes() {
+    Field ragged = new Field("tokens", FieldType.nullable(ArrowType.List.INSTANCE),
+        List.of(ArrowTypes.field("$data$", new ColumnType(DType.FLOAT32, Shape.of(384)))));
+    assertEquals(new ColumnType(DType.FLOAT32, Shape.parse("[?, 384]")), ArrowTypes.columnType(ragged));
+    FixedShapeTensorType.register();
+    Field tensor = FixedShapeTensorType.field("image", ArrowTypes.toArrowType(DType.UINT8), 3, 4, 5);
+    assertEquals(new ColumnType(DType.UINT8, Shape.of(3, 4, 5)), ArrowTypes.columnType(tensor));
   }
 
   @Test
