@@ -169,7 +169,8 @@ public final class GemmGenerator {
                 .replace("$MC", Integer.toString(blocking.mc()))
                 .replace("$NC", Integer.toString(blocking.nc()))
                 .replace("$STEPS", stepVector(blocking.nr(), 0))
-                .replace("$ATTRS", attributes());
+                .replace("$ATTRS", attributes())
+                .replace("$PACKA_VECTOR", packAVector());
         return shared + microKernel(kernel);
     }
 
@@ -298,6 +299,104 @@ public final class GemmGenerator {
         }
         s.append("done:\n  ret void\n}\n\n");
         return s.toString();
+    }
+
+    /**
+     * Packing of a full {@code MR}-row strip of A, {@code VW} columns at a time: {@code MR} row
+     * vectors are transposed into k-major order by one shuffle and stored as one vector; the
+     * {@code kc % VW} last columns are copied one by one. Continues at {@code qnext}.
+     */
+    private String packAVector() {
+        int vw = target.vectorWidth();
+        String vt = "<" + vw + " x float>";
+        StringBuilder s = new StringBuilder();
+        s.append("vpre:\n  %kv = and i64 %kc, ").append(-vw).append('\n');
+        for (int i = 0; i < MR; i++) {
+            s.append("  %vr").append(i).append(" = add i64 %r0, ").append(i).append('\n');
+            s.append("  %vo").append(i).append(" = mul i64 %vr").append(i).append(", %lda\n");
+            s.append("  %vs").append(i).append(" = getelementptr float, ptr %src, i64 %vo").append(i).append('\n');
+        }
+        s.append("  br label %vloop\nvloop:\n  %kk = phi i64 [ 0, %vpre ], [ %kk.next, %vbody ]\n");
+        s.append("  %vmore = icmp slt i64 %kk, %kv\n  br i1 %vmore, label %vbody, label %vtail\nvbody:\n");
+        for (int i = 0; i < MR; i++) {
+            s.append("  %vp").append(i).append(" = getelementptr float, ptr %vs").append(i).append(", i64 %kk\n");
+            s.append("  %v").append(i).append(" = load ").append(vt).append(", ptr %vp").append(i).append(", align 4\n");
+        }
+        // Concatenate rows pairwise up to a (MR/2 rounded to a power of two) vector, then one
+        // two-input shuffle picks element (row i, column k) for position k * MR + i.
+        List<String> parts = new ArrayList<>();
+        List<Integer> widths = new ArrayList<>();
+        for (int i = 0; i < MR; i++) {
+            parts.add("%v" + i);
+            widths.add(vw);
+        }
+        int n = 0;
+        while (parts.size() > 2) {
+            List<String> next = new ArrayList<>();
+            List<Integer> nextWidths = new ArrayList<>();
+            for (int j = 0; j + 1 < parts.size(); j += 2) {
+                String name = "%cat" + n++;
+                int w = widths.get(j);
+                s.append("  ").append(name).append(" = shufflevector <").append(w).append(" x float> ")
+                        .append(parts.get(j)).append(", <").append(w).append(" x float> ").append(parts.get(j + 1))
+                        .append(", ").append(indexVector(0, 2 * w)).append('\n');
+                next.add(name);
+                nextWidths.add(2 * w);
+            }
+            if (parts.size() % 2 == 1) {
+                String last = parts.get(parts.size() - 1);
+                int w = widths.get(widths.size() - 1);
+                String name = "%cat" + n++;
+                s.append("  ").append(name).append(" = shufflevector <").append(w).append(" x float> ").append(last)
+                        .append(", <").append(w).append(" x float> poison, ").append(indexVector(0, 2 * w)).append('\n');
+                next.add(name);
+                nextWidths.add(2 * w);
+            }
+            parts = next;
+            widths = nextWidths;
+        }
+        int wide = widths.get(0);
+        String lo = parts.get(0);
+        String hi = parts.get(1);
+        int hiWidth = widths.get(1);
+        if (hiWidth != wide) {
+            s.append("  %hiw = shufflevector <").append(hiWidth).append(" x float> ").append(hi).append(", <")
+                    .append(hiWidth).append(" x float> poison, ").append(indexVector(0, wide)).append('\n');
+            hi = "%hiw";
+        }
+        StringBuilder mask = new StringBuilder("<");
+        for (int k = 0; k < vw; k++) {
+            for (int i = 0; i < MR; i++) {
+                mask.append(k == 0 && i == 0 ? "" : ", ").append("i32 ").append(i * vw + k);
+            }
+        }
+        mask.append('>');
+        s.append("  %tr = shufflevector <").append(wide).append(" x float> ").append(lo).append(", <").append(wide)
+                .append(" x float> ").append(hi).append(", <").append(MR * vw).append(" x i32> ").append(mask).append('\n');
+        s.append("  %vdo = mul i64 %kk, ").append(MR).append('\n');
+        s.append("  %vdp = getelementptr float, ptr %panel, i64 %vdo\n");
+        s.append("  store <").append(MR * vw).append(" x float> %tr, ptr %vdp, align 4\n");
+        s.append("  %kk.next = add i64 %kk, ").append(vw).append("\n  br label %vloop\n");
+        s.append("vtail:\n  %kt = phi i64 [ %kk, %vloop ], [ %kt.next, %vtailbody ]\n");
+        s.append("  %tmore = icmp slt i64 %kt, %kc\n  br i1 %tmore, label %vtailbody, label %qnext\nvtailbody:\n");
+        s.append("  %tdo = mul i64 %kt, ").append(MR).append('\n');
+        for (int i = 0; i < MR; i++) {
+            s.append("  %ts").append(i).append(" = getelementptr float, ptr %vs").append(i).append(", i64 %kt\n");
+            s.append("  %tx").append(i).append(" = load float, ptr %ts").append(i).append(", align 4\n");
+            s.append("  %tdi").append(i).append(" = add i64 %tdo, ").append(i).append('\n');
+            s.append("  %tdp").append(i).append(" = getelementptr float, ptr %panel, i64 %tdi").append(i).append('\n');
+            s.append("  store float %tx").append(i).append(", ptr %tdp").append(i).append(", align 4\n");
+        }
+        s.append("  %kt.next = add i64 %kt, 1\n  br label %vtail");
+        return s.toString();
+    }
+
+    private static String indexVector(int from, int lanes) {
+        StringBuilder s = new StringBuilder("<").append(lanes).append(" x i32> <");
+        for (int i = 0; i < lanes; i++) {
+            s.append(i == 0 ? "" : ", ").append("i32 ").append(from + i);
+        }
+        return s.append('>').toString();
     }
 
     /** One k step: {@code NR/VW} loads of B, then per row a broadcast of A and {@code NR/VW} FMAs. */
@@ -644,7 +743,10 @@ public final class GemmGenerator {
             qbody:
               %poff = mul i64 %r0, %kc
               %panel = getelementptr float, ptr %dst, i64 %poff
-              br label %rloop
+              %rowsleft = sub i64 %mc, %r0
+              %fullq = icmp sge i64 %rowsleft, $MR
+              br i1 %fullq, label %vpre, label %rloop
+            $PACKA_VECTOR
             rloop:
               %i = phi i64 [ 0, %qbody ], [ %i.next, %rnext ]
               %rmore = icmp slt i64 %i, $MR
