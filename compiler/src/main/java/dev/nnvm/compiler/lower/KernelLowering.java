@@ -111,7 +111,7 @@ public final class KernelLowering {
       Stmt stmt;
       if (body.nodes().size() == 1 && rules.rule(body.nodes().get(0)).isEmpty() && reduceNode == null) {
         Node only = body.nodes().get(0);
-        stmt = RowKernels.lower(only, context(only), ins, outs)
+        stmt = OpaqueKernels.lower(only, context(only), ins, outs)
             .orElseThrow(() -> unsupported("no loop lowering for " + only.qualifiedOp()));
       } else {
         stmt = reduceNode == null ? elementwise(outs) : reduction(outs);
