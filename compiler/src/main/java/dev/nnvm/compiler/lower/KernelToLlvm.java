@@ -12,10 +12,15 @@ import java.util.Map;
 /**
  * Writes a lowered {@link Kernel} as LLVM IR text (opaque pointers), ready
  * for the LLVM toolchain to optimize and compile. The function has a uniform
- * C ABI: {@code void name(void* const* buffers, const int64_t* symbols)},
- * buffers in the kernel's order (inputs, then outputs), symbols in
- * {@link Kernel#symbols()} order. Loops marked vectorizable carry the loop
- * vectorizer hint; bools are bytes in memory and {@code i1} in registers.
+ * C ABI: {@code void name(void* const* buffers, const int64_t* symbols,
+ * parallel_for, int32_t threads)}, buffers in the kernel's order (inputs,
+ * then outputs), symbols in {@link Kernel#symbols()} order, and the
+ * runtime's {@code parallel_for} with the thread count the caller allows.
+ * The outermost parallel loop (collapsed with the next one when that is not
+ * the innermost, so a batch of 1 still splits) becomes a task function that
+ * {@code parallel_for} runs over ranges; with one thread it is called
+ * directly. Loops marked vectorizable carry the loop vectorizer hint; bools
+ * are bytes in memory and {@code i1} in registers.
  */
 public final class KernelToLlvm {
   private final StringBuilder out = new StringBuilder();
@@ -25,8 +30,11 @@ public final class KernelToLlvm {
   private final Map<String, String> declarations = new LinkedHashMap<>();
   private final List<String> loopMetadata = new ArrayList<>();
   private final Kernel kernel;
+  private final StringBuilder tasks = new StringBuilder();
   private int tmp;
   private int label;
+  private int taskCount;
+  private boolean inTask;
 
   private KernelToLlvm(Kernel kernel) {
     this.kernel = kernel;
@@ -46,30 +54,17 @@ public final class KernelToLlvm {
   private String emit() {
     StringBuilder body = out;
     line("entry:");
-    List<BufferRef> all = new ArrayList<>(kernel.inputs());
-    all.addAll(kernel.outputs());
-    for (int i = 0; i < all.size(); i++) {
-      String slot = next();
-      line(slot + " = getelementptr ptr, ptr %buffers, i64 " + i);
-      String p = next();
-      line(p + " = load ptr, ptr " + slot + ", align 8");
-      buffers.put(all.get(i).name(), p);
-    }
-    for (int i = 0; i < kernel.symbols().size(); i++) {
-      String slot = next();
-      line(slot + " = getelementptr i64, ptr %symbols, i64 " + i);
-      String v = next();
-      line(v + " = load i64, ptr " + slot + ", align 8");
-      vars.put(kernel.symbols().get(i), v);
-    }
+    prologue("%buffers", "%symbols");
     declareLocals(kernel.body());
     stmt(kernel.body());
     line("ret void");
     StringBuilder m = new StringBuilder();
     m.append("; kernel ").append(kernel.name()).append('\n');
     m.append("define void @").append(symbolName(kernel.name()))
-        .append("(ptr noalias nocapture readonly %buffers, ptr noalias nocapture readonly %symbols) nounwind {\n");
+        .append("(ptr noalias nocapture readonly %buffers, ptr noalias nocapture readonly %symbols, ptr %pfor, ")
+        .append("i32 %threads) nounwind {\n");
     m.append(body).append("}\n\n");
+    m.append(tasks);
     for (String d : declarations.values()) {
       m.append(d).append('\n');
     }
@@ -78,6 +73,154 @@ public final class KernelToLlvm {
     }
     return m.toString();
   }
+
+  /** Loads the buffer pointers and symbol values from their arrays. */
+  private void prologue(String bufferArray, String symbolArray) {
+    List<BufferRef> all = new ArrayList<>(kernel.inputs());
+    all.addAll(kernel.outputs());
+    for (int i = 0; i < all.size(); i++) {
+      String slot = next();
+      line(slot + " = getelementptr ptr, ptr " + bufferArray + ", i64 " + i);
+      String p = next();
+      line(p + " = load ptr, ptr " + slot + ", align 8");
+      buffers.put(all.get(i).name(), p);
+    }
+    for (int i = 0; i < kernel.symbols().size(); i++) {
+      String slot = next();
+      line(slot + " = getelementptr i64, ptr " + symbolArray + ", i64 " + i);
+      String v = next();
+      line(v + " = load i64, ptr " + slot + ", align 8");
+      vars.put(kernel.symbols().get(i), v);
+    }
+  }
+
+  /**
+   * The outermost parallel loop as a task function over index ranges, run by
+   * the runtime's parallel_for when more than one thread is allowed.
+   */
+  private void parallel(Stmt.For f) {
+    Expr.Var outer = f.var();
+    Stmt inner = f.body();
+    Expr.Var second = null;
+    String total = expr(f.extent());
+    String secondExtent = null;
+    if (inner instanceof Stmt.For g && g.body() instanceof Stmt.For) {
+      second = g.var();
+      secondExtent = expr(g.extent());
+      String product = next();
+      line(product + " = mul i64 " + total + ", " + secondExtent);
+      total = product;
+      inner = g.body();
+    }
+    String task = "@" + symbolName(kernel.name()) + ".task" + taskCount++;
+    String ctx = next();
+    line(ctx + " = alloca [2 x ptr]");
+    String c0 = next();
+    line(c0 + " = getelementptr [2 x ptr], ptr " + ctx + ", i64 0, i64 0");
+    line("store ptr %buffers, ptr " + c0);
+    String c1 = next();
+    line(c1 + " = getelementptr [2 x ptr], ptr " + ctx + ", i64 0, i64 1");
+    line("store ptr %symbols, ptr " + c1);
+    String many = next();
+    line(many + " = icmp sgt i32 %threads, 1");
+    String has = next();
+    line(has + " = icmp ne ptr %pfor, null");
+    String big = next();
+    line(big + " = icmp sgt i64 " + total + ", 1");
+    String a = next();
+    line(a + " = and i1 " + many + ", " + has);
+    String go = next();
+    line(go + " = and i1 " + a + ", " + big);
+    String par = nextLabel("par");
+    String ser = nextLabel("ser");
+    String join = nextLabel("join");
+    line("br i1 " + go + ", label %" + par + ", label %" + ser);
+    line(par + ":");
+    line("call void %pfor(i64 " + total + ", ptr " + task + ", ptr " + ctx + ", i32 %threads)");
+    line("br label %" + join);
+    line(ser + ":");
+    line("call void " + task + "(i64 0, i64 " + total + ", ptr " + ctx + ")");
+    line("br label %" + join);
+    line(join + ":");
+    emitTask(task, outer, second, inner);
+  }
+
+  private void emitTask(String task, Expr.Var outer, Expr.Var second, Stmt inner) {
+    StringBuilder savedOut = new StringBuilder(out);
+    Map<String, String> savedBuffers = new HashMap<>(buffers);
+    Map<String, String> savedVars = new HashMap<>(vars);
+    Map<String, String> savedLocals = new HashMap<>(locals);
+    out.setLength(0);
+    buffers.clear();
+    vars.clear();
+    locals.clear();
+    inTask = true;
+    line("entry:");
+    String b = next();
+    line(b + " = getelementptr [2 x ptr], ptr %ctx, i64 0, i64 0");
+    String bufferArray = next();
+    line(bufferArray + " = load ptr, ptr " + b);
+    String s = next();
+    line(s + " = getelementptr [2 x ptr], ptr %ctx, i64 0, i64 1");
+    String symbolArray = next();
+    line(symbolArray + " = load ptr, ptr " + s);
+    prologue(bufferArray, symbolArray);
+    declareLocals(inner);
+    String secondExtent = null;
+    if (second != null) {
+      secondExtent = "%e2_" + label++;
+      // Recompute the second loop's extent inside the task from the symbols.
+      line(secondExtent + " = add i64 0, " + expr(secondExtentOf(second)));
+    }
+    String head = nextLabel("thead");
+    String body = nextLabel("tbody");
+    String exit = nextLabel("texit");
+    String nonEmpty = next();
+    line(nonEmpty + " = icmp slt i64 %begin, %end");
+    line("br i1 " + nonEmpty + ", label %" + head + ", label %" + exit);
+    line(head + ":");
+    String p = "%p_" + label++;
+    String pNext = p + "_next";
+    line(p + " = phi i64 [ %begin, %entry ], [ " + pNext + ", %" + body + "_latch ]");
+    if (second == null) {
+      vars.put(outer.name(), p);
+    } else {
+      String q = next();
+      line(q + " = sdiv i64 " + p + ", " + secondExtent);
+      String r = next();
+      line(r + " = srem i64 " + p + ", " + secondExtent);
+      vars.put(outer.name(), q);
+      vars.put(second.name(), r);
+    }
+    line("br label %" + body);
+    line(body + ":");
+    stmt(inner);
+    line("br label %" + body + "_latch");
+    line(body + "_latch:");
+    line(pNext + " = add nuw nsw i64 " + p + ", 1");
+    String done = next();
+    line(done + " = icmp eq i64 " + pNext + ", %end");
+    line("br i1 " + done + ", label %" + exit + ", label %" + head);
+    line(exit + ":");
+    line("ret void");
+    tasks.append("define internal void ").append(task).append("(i64 %begin, i64 %end, ptr nocapture readonly %ctx) ")
+        .append("nounwind {\n").append(out).append("}\n\n");
+    out.setLength(0);
+    out.append(savedOut);
+    buffers.clear();
+    buffers.putAll(savedBuffers);
+    vars.clear();
+    vars.putAll(savedVars);
+    locals.clear();
+    locals.putAll(savedLocals);
+    inTask = false;
+  }
+
+  private Expr secondExtentOf(Expr.Var second) {
+    return secondExtents.get(second.name());
+  }
+
+  private final Map<String, Expr> secondExtents = new HashMap<>();
 
   private void line(String s) {
     out.append(s.endsWith(":") ? "" : "  ").append(s).append('\n');
@@ -104,7 +247,12 @@ public final class KernelToLlvm {
   }
 
   private void stmt(Stmt s) {
-    if (s instanceof Stmt.For f) {
+    if (s instanceof Stmt.For f && f.kind() == Stmt.ForKind.PARALLEL && !inTask) {
+      if (f.body() instanceof Stmt.For g) {
+        secondExtents.put(g.var().name(), g.extent());
+      }
+      parallel(f);
+    } else if (s instanceof Stmt.For f) {
       loop(f);
     } else if (s instanceof Stmt.Seq seq) {
       seq.body().forEach(this::stmt);

@@ -25,6 +25,12 @@ public final class ModelToLlvm {
   /** The exported entry point's name. */
   public static final String ENTRY = "nnvm_model_run";
 
+  /**
+   * Matrix products use at most this many threads; their packing scratch is
+   * sized for it, so the workspace does not depend on the caller's count.
+   */
+  public static final int MAX_GEMM_THREADS = 8;
+
   /** Field order of {@code struct nnvm_call}, as an LLVM type (C layout on x86-64). */
   private static final String CALL_TYPE =
       "%nnvm_call = type { ptr, ptr, ptr, ptr, ptr, i32, ptr, ptr, i32 }";
@@ -79,7 +85,7 @@ public final class ModelToLlvm {
           gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind);
           gemmKernels.add(gk);
         }
-        scratch = Math.max(scratch, gemm.workspaceBytes(1L << 40, mm.n(), mm.k(), 1));
+        scratch = Math.max(scratch, gemm.workspaceBytes(1L << 40, mm.n(), mm.k(), MAX_GEMM_THREADS));
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
@@ -98,7 +104,7 @@ public final class ModelToLlvm {
     String loops = mergeDeclarations(defs.toString());
     // The matrix module opens with the target triple, which LLVM accepts only before type definitions.
     String matrices = gemmKernels.isEmpty() ? "" : gemm.module(gemmKernels);
-    ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops));
+    ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"));
     ir.append(entry(graph, plan, weights, symbols, steps));
     return new Module(ir.toString(), List.copyOf(symbols), kernels, MemoryPlan.align(scratch));
   }
@@ -177,6 +183,11 @@ public final class ModelToLlvm {
     String workspace = field(b, t, "%call", 2, "ptr");
     String weightBase = field(b, t, "%call", 3, "ptr");
     String symbolArray = field(b, t, "%call", 4, "ptr");
+    String threads = field(b, t, "%call", 5, "i32");
+    String pfor = field(b, t, "%call", 6, "ptr");
+    String gemmThreads = t.next();
+    b.append("  ").append(gemmThreads).append(" = call i32 @llvm.smin.i32(i32 ").append(threads).append(", i32 ")
+        .append(MAX_GEMM_THREADS).append(")\n");
     Map<String, String> symbolValues = new HashMap<>();
     for (int i = 0; i < symbols.size(); i++) {
       String p = t.next();
@@ -210,7 +221,7 @@ public final class ModelToLlvm {
         .append('\n');
     for (Step step : steps) {
       if (step.gemm() != null) {
-        gemmCall(b, t, step, pointers, scratch);
+        gemmCall(b, t, step, pointers, scratch, pfor, gemmThreads);
       }
       Kernel k = step.gemm() == null ? step.loop() : step.epilogue();
       if (k == null) {
@@ -244,7 +255,7 @@ public final class ModelToLlvm {
         b.append("  store i64 ").append(v).append(", ptr ").append(slot).append('\n');
       }
       b.append("  call void @").append(KernelToLlvm.symbolName(k.name())).append("(ptr ").append(bufs)
-          .append(", ptr ").append(syms).append(")\n");
+          .append(", ptr ").append(syms).append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
     }
     b.append("  ret i32 0\n}\n");
     return b.toString();
@@ -306,7 +317,8 @@ public final class ModelToLlvm {
   }
 
   /** The matrix product: batches of [M, K] x [K, N] (+ bias), B shared or one per batch. */
-  private static void gemmCall(StringBuilder b, Counter t, Step step, Pointers p, String scratch) {
+  private static void gemmCall(StringBuilder b, Counter t, Step step, Pointers p, String scratch, String pfor,
+      String threads) {
     MatrixProducts.Plan mm = step.product();
     String a = p.of(mm.a());
     String bm = p.of(mm.b());
@@ -354,7 +366,7 @@ public final class ModelToLlvm {
         .append(", i64 ").append(k).append(", ptr ").append(aPtr).append(", i64 ").append(k).append(", ptr ")
         .append(bPtr).append(", i64 ").append(n).append(", ptr ").append(cPtr).append(", i64 ").append(n)
         .append(", ptr ").append(bias).append(", ptr null, i64 0, ptr ").append(scratch)
-        .append(", ptr null, i32 1)\n");
+        .append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
     b.append("  ").append(next).append(" = add i64 ").append(i).append(", 1\n");
     String more = t.next();
     b.append("  ").append(more).append(" = icmp slt i64 ").append(next).append(", ").append(batches).append('\n');

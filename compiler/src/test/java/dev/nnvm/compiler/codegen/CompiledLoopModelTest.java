@@ -50,13 +50,16 @@ class CompiledLoopModelTest {
               : random.ints(in.type().dtype(), 0, 10, shape));
         }
         Map<String, Tensor> want = ReferenceEvaluator.standard().run(g, inputs);
-        Map<String, Tensor> got = runner.run(inputs, 1);
-        StringBuilder report = new StringBuilder("native, symbols = " + size + " (seed " + random.seed() + ")");
-        for (Map.Entry<String, Tensor> e : want.entrySet()) {
-          report.append("; ").append(Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), 1e-5,
-              1e-6));
+        for (int threads : new int[] {1, 2, 3}) {
+          Map<String, Tensor> got = runner.run(inputs, threads);
+          StringBuilder report = new StringBuilder("native, symbols = " + size + ", " + threads + " threads (seed "
+              + random.seed() + ")");
+          for (Map.Entry<String, Tensor> e : want.entrySet()) {
+            report.append("; ").append(Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), 1e-5,
+                1e-6));
+          }
+          System.out.println(report);
         }
-        System.out.println(report);
       }
     }
   }
