@@ -19,8 +19,9 @@ import java.util.Map;
  * The outermost parallel loop (collapsed with the next one when that is not
  * the innermost, so a batch of 1 still splits) becomes a task function that
  * {@code parallel_for} runs over ranges; with one thread it is called
- * directly. Loops marked vectorizable carry the loop vectorizer hint; bools
- * are bytes in memory and {@code i1} in registers.
+ * directly. Inner loops are left to LLVM's loop vectorizer (forcing it with
+ * metadata only produced warnings where a reduction must stay ordered);
+ * bools are bytes in memory and {@code i1} in registers.
  */
 public final class KernelToLlvm {
   private final StringBuilder out = new StringBuilder();
@@ -28,7 +29,6 @@ public final class KernelToLlvm {
   private final Map<String, String> vars = new HashMap<>();
   private final Map<String, String> locals = new HashMap<>();
   private final Map<String, String> declarations = new LinkedHashMap<>();
-  private final List<String> loopMetadata = new ArrayList<>();
   private final Kernel kernel;
   private final StringBuilder tasks = new StringBuilder();
   private int tmp;
@@ -67,9 +67,6 @@ public final class KernelToLlvm {
     m.append(tasks);
     for (String d : declarations.values()) {
       m.append(d).append('\n');
-    }
-    for (int i = 0; i < loopMetadata.size(); i++) {
-      m.append(loopMetadata.get(i)).append('\n');
     }
     return m.toString();
   }
@@ -295,16 +292,7 @@ public final class KernelToLlvm {
     line(iNext + " = add nuw nsw i64 " + i + ", 1");
     String done = next();
     line(done + " = icmp eq i64 " + iNext + ", " + extent);
-    String md = "";
-    if (f.kind() == Stmt.ForKind.VECTORIZABLE) {
-      int id = loopMetadata.size() / 2;
-      String self = "!" + (2 * id);
-      String hint = "!" + (2 * id + 1);
-      loopMetadata.add(self + " = distinct !{" + self + ", " + hint + "}");
-      loopMetadata.add(hint + " = !{!\"llvm.loop.vectorize.enable\", i1 true}");
-      md = ", !llvm.loop " + self;
-    }
-    line("br i1 " + done + ", label %" + exit + ", label %" + head + md);
+    line("br i1 " + done + ", label %" + exit + ", label %" + head);
     line(exit + ":");
     if (saved == null) {
       vars.remove(f.var().name());
