@@ -418,7 +418,7 @@ public final class KernelToLlvm {
       switch (u.op()) {
         case NEG: r = next(); line(r + " = fneg " + ty + " " + x); return r;
         case ABS: return call(intrinsic("fabs", t, 1), t, x);
-        case EXP: return call(intrinsic("exp", t, 1), t, x);
+        case EXP: return t == DType.FLOAT32 ? expF32(x) : call(intrinsic("exp", t, 1), t, x);
         case LOG: return call(intrinsic("log", t, 1), t, x);
         case SQRT: return call(intrinsic("sqrt", t, 1), t, x);
         case SIN: return call(intrinsic("sin", t, 1), t, x);
@@ -428,7 +428,7 @@ public final class KernelToLlvm {
         case ROUND_EVEN: return call(intrinsic("roundeven", t, 1), t, x);
         case TAN: return call(libm("tan", t), t, x);
         case TANH: return call(libm("tanh", t), t, x);
-        case ERF: return call(libm("erf", t), t, x);
+        case ERF: return t == DType.FLOAT32 ? erfF32(x) : call(libm("erf", t), t, x);
         case SIGN: {
           String pos = next();
           line(pos + " = fcmp ogt " + ty + " " + x + ", 0.0");
@@ -465,6 +465,73 @@ public final class KernelToLlvm {
       return r;
     }
     throw new UnsupportedModelException("kernel " + kernel.name() + ": " + u.op() + " on " + t + " has no code generator");
+  }
+
+  private String f32(double v) {
+    return floatLiteral(v, DType.FLOAT32);
+  }
+
+  private String op(String instr, String a, String b) {
+    String r = next();
+    line(r + " = " + instr + " float " + a + ", " + b);
+    return r;
+  }
+
+  /**
+   * exp for f32 inline, so loops over it vectorize: clamp, split
+   * x = n ln2 + r with |r| <= ln2/2 (ln2 in two parts), a degree-6
+   * polynomial for e^r (Cephes' expf coefficients, about 1 ulp), and 2^n
+   * built in the exponent bits.
+   */
+  private String expF32(String x) {
+    String hi = call(intrinsic("minnum", DType.FLOAT32, 2), DType.FLOAT32, x, f32(88.3762626647949));
+    String c = call(intrinsic("maxnum", DType.FLOAT32, 2), DType.FLOAT32, hi, f32(-87.3365447504));
+    String scaled = op("fmul", c, f32(1.44269504088896341));
+    String n = call(intrinsic("rint", DType.FLOAT32, 1), DType.FLOAT32, scaled);
+    String r1 = op("fsub", c, op("fmul", n, f32(0.693359375)));
+    String r = op("fsub", r1, op("fmul", n, f32(-2.12194440e-4)));
+    String p = f32(1.9875691500e-4);
+    for (double coef : new double[] {1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+        5.0000001201e-1}) {
+      p = op("fadd", op("fmul", p, r), f32(coef));
+    }
+    String r2 = op("fmul", r, r);
+    String y = op("fadd", op("fadd", op("fmul", p, r2), r), f32(1.0));
+    String ni = next();
+    line(ni + " = fptosi float " + n + " to i32");
+    String biased = next();
+    line(biased + " = add i32 " + ni + ", 127");
+    String bits = next();
+    line(bits + " = shl i32 " + biased + ", 23");
+    String pow2 = next();
+    line(pow2 + " = bitcast i32 " + bits + " to float");
+    String result = op("fmul", y, pow2);
+    // NaN stays NaN (the clamps above would turn it into a number).
+    String nan = next();
+    line(nan + " = fcmp uno float " + x + ", " + x);
+    String out = next();
+    line(out + " = select i1 " + nan + ", float " + x + ", float " + result);
+    return out;
+  }
+
+  /**
+   * erf for f32 inline: Abramowitz and Stegun 7.1.26,
+   * {@code 1 - (a1 t + ... + a5 t^5) e^(-x^2)} with {@code t = 1 / (1 + p|x|)},
+   * absolute error below 1.5e-7, sign restored at the end.
+   */
+  private String erfF32(String x) {
+    String ax = call(intrinsic("fabs", DType.FLOAT32, 1), DType.FLOAT32, x);
+    String t = op("fdiv", f32(1.0), op("fadd", f32(1.0), op("fmul", ax, f32(0.3275911))));
+    String poly = f32(1.061405429);
+    for (double coef : new double[] {-1.453152027, 1.421413741, -0.284496736, 0.254829592}) {
+      poly = op("fadd", op("fmul", poly, t), f32(coef));
+    }
+    poly = op("fmul", poly, t);
+    String negSquare = next();
+    line(negSquare + " = fneg float " + op("fmul", ax, ax));
+    String e = expF32(negSquare);
+    String y = op("fsub", f32(1.0), op("fmul", poly, e));
+    return call(intrinsic("copysign", DType.FLOAT32, 2), DType.FLOAT32, y, x);
   }
 
   private String binary(Expr.Binary b) {

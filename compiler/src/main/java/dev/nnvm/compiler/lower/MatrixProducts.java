@@ -35,7 +35,7 @@ final class MatrixProducts {
    * @param result the product's own value name (read by the epilogue, stored in {@code output})
    * @param epilogue a fused node computing the kernel's output from {@code result}, or null
    */
-  record Plan(String a, String b, String bias, String output, String result, Expr batches, Expr m, long n, long k,
+  record Plan(String a, String b, String bias, String output, String result, Expr batches, Expr m, Expr n, Expr k,
       boolean batchedB, Node epilogue) {}
 
   /** The plan for {@code node}, or null when it is not a matrix product this path handles. */
@@ -79,7 +79,7 @@ final class MatrixProducts {
     List<Dim> bd = b.shape().dims();
     Dim kDim = ad.get(ad.size() - 1);
     Dim nDim = bd.get(bd.size() - 1);
-    if (!kDim.isStatic() || !nDim.isStatic() || !bd.get(bd.size() - 2).equals(kDim)) {
+    if (kDim.isUnknown() || nDim.isUnknown() || !bd.get(bd.size() - 2).equals(kDim)) {
       return null;
     }
     boolean batchedB = bd.size() > 2;
@@ -88,7 +88,7 @@ final class MatrixProducts {
     }
     if (biased) {
       TensorType bias = types.apply(n.input(2));
-      if (bias == null || !bias.shape().equals(dev.nnvm.runtime.Shape.of(nDim.value()))) {
+      if (bias == null || !nDim.isStatic() || !bias.shape().equals(dev.nnvm.runtime.Shape.of(nDim.value()))) {
         return null;
       }
     }
@@ -110,7 +110,7 @@ final class MatrixProducts {
       return null;
     }
     return new Plan(n.input(0), n.input(1), biased ? n.input(2) : null, n.output(0), n.output(0), batches, m,
-        nDim.value(), kDim.value(), batchedB, null);
+        Exprs.dim(nDim), Exprs.dim(kDim), batchedB, null);
   }
 
   /** The group minus its master, as a fused node that reads the product's result as an input. */

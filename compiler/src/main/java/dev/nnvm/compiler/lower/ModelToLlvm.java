@@ -85,7 +85,10 @@ public final class ModelToLlvm {
           gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind);
           gemmKernels.add(gk);
         }
-        scratch = Math.max(scratch, gemm.workspaceBytes(1L << 40, mm.n(), mm.k(), MAX_GEMM_THREADS));
+        // Packing buffers are bounded by the cache blocking, so a symbolic N or K is bounded too.
+        long nBound = Exprs.constValue(mm.n()) != null ? Exprs.constValue(mm.n()) : 1L << 40;
+        long kBound = Exprs.constValue(mm.k()) != null ? Exprs.constValue(mm.k()) : 1L << 40;
+        scratch = Math.max(scratch, gemm.workspaceBytes(1L << 40, nBound, kBound, MAX_GEMM_THREADS));
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
@@ -326,8 +329,8 @@ public final class ModelToLlvm {
     String bias = mm.bias() == null ? "null" : p.of(mm.bias());
     String batches = p.index(mm.batches());
     String m = p.index(mm.m());
-    String n = Long.toString(mm.n());
-    String k = Long.toString(mm.k());
+    String n = p.index(mm.n());
+    String k = p.index(mm.k());
     String head = "batch" + t.n;
     String body = "batchbody" + t.n;
     String done = "batchdone" + t.n++;
@@ -342,26 +345,9 @@ public final class ModelToLlvm {
     b.append("  ").append(i).append(" = phi i64 [ 0, %").append(entryLabel).append(" ], [ ").append(next)
         .append(", %").append(body).append(" ]\n");
     b.append("  br label %").append(body).append('\n').append(body).append(":\n");
-    String aStride = t.next();
-    b.append("  ").append(aStride).append(" = mul i64 ").append(m).append(", ").append(mm.k() * 4).append('\n');
-    String aOff = t.next();
-    b.append("  ").append(aOff).append(" = mul i64 ").append(i).append(", ").append(aStride).append('\n');
-    String aPtr = t.next();
-    b.append("  ").append(aPtr).append(" = getelementptr i8, ptr ").append(a).append(", i64 ").append(aOff).append('\n');
-    String cStride = t.next();
-    b.append("  ").append(cStride).append(" = mul i64 ").append(m).append(", ").append(mm.n() * 4).append('\n');
-    String cOff = t.next();
-    b.append("  ").append(cOff).append(" = mul i64 ").append(i).append(", ").append(cStride).append('\n');
-    String cPtr = t.next();
-    b.append("  ").append(cPtr).append(" = getelementptr i8, ptr ").append(c).append(", i64 ").append(cOff).append('\n');
-    String bPtr = bm;
-    if (mm.batchedB()) {
-      String bOff = t.next();
-      b.append("  ").append(bOff).append(" = mul i64 ").append(i).append(", ").append(mm.k() * mm.n() * 4).append('\n');
-      bPtr = t.next();
-      b.append("  ").append(bPtr).append(" = getelementptr i8, ptr ").append(bm).append(", i64 ").append(bOff)
-          .append('\n');
-    }
+    String aPtr = offset(b, t, a, i, m, k);
+    String cPtr = offset(b, t, c, i, m, n);
+    String bPtr = mm.batchedB() ? offset(b, t, bm, i, k, n) : bm;
     b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(m).append(", i64 ").append(n)
         .append(", i64 ").append(k).append(", ptr ").append(aPtr).append(", i64 ").append(k).append(", ptr ")
         .append(bPtr).append(", i64 ").append(n).append(", ptr ").append(cPtr).append(", i64 ").append(n)
@@ -372,6 +358,18 @@ public final class ModelToLlvm {
     b.append("  ").append(more).append(" = icmp slt i64 ").append(next).append(", ").append(batches).append('\n');
     b.append("  br i1 ").append(more).append(", label %").append(head).append(", label %").append(done).append('\n');
     b.append(done).append(":\n");
+  }
+
+  /** {@code base + batch * rows * cols} floats, as a pointer. */
+  private static String offset(StringBuilder b, Counter t, String base, String batch, String rows, String cols) {
+    String matrix = t.next();
+    b.append("  ").append(matrix).append(" = mul i64 ").append(rows).append(", ").append(cols).append('\n');
+    String elements = t.next();
+    b.append("  ").append(elements).append(" = mul i64 ").append(batch).append(", ").append(matrix).append('\n');
+    String ptr = t.next();
+    b.append("  ").append(ptr).append(" = getelementptr float, ptr ").append(base).append(", i64 ").append(elements)
+        .append('\n');
+    return ptr;
   }
 
   private static final class Counter {

@@ -24,8 +24,12 @@ import org.junit.jupiter.api.Test;
 class KernelLoweringTest {
   /** Optimizes the text graph, evaluates it kernel by kernel with lowered loops, compares with the reference. */
   private static HybridEvaluator checkLowered(String text, long symbolSize) {
+    return checkLowered(text, symbolSize, 2);
+  }
+
+  private static HybridEvaluator checkLowered(String text, long symbolSize, int level) {
     Graph g = GraphParser.parse(text);
-    Graph opt = PassManager.standard(2).run(g, PassContext.standard()).graph();
+    Graph opt = PassManager.standard(level).run(g, PassContext.standard()).graph();
     RandomTensors random = new RandomTensors();
     Map<String, Tensor> inputs = new LinkedHashMap<>();
     for (ValueInfo in : g.inputs()) {
@@ -152,7 +156,7 @@ class KernelLoweringTest {
         + "  %kt = Transpose(%k) {perm = [0, 1, 3, 2]}\n"
         + "  %sc = MatMul(%q, %kt)\n  %s1 = Div(%sc, %c)\n  %s2 = Add(%s1, %mask)\n"
         + "  %p = Softmax(%s2) {axis = -1}\n  %y = MatMul(%p, %v)\n"
-        + "  %s = Shape(%y)\n  return %y, %s\n}\n", 5);
+        + "  %s = Shape(%y)\n  return %y, %s\n}\n", 5, 3);
     assertEquals(List.of(), h.fallbackOps(), "attention, the key transpose and Shape all lower");
   }
 }
