@@ -10,17 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.NativeTensor;
 import dev.nnvm.runtime.Shape;
-import dev.nnvm.runtime.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.ListVector;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,23 +24,7 @@ import org.junit.jupiter.api.Test;
  * so each test is a round trip column -> tensor -> column. Each test runs
  * under its own allocator, closed afterwards: a leaked buffer fails it.
  */
-class InputLayoutsTest {
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void openAllocator() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void closeAllocator() {
-    allocator.close();
-  }
-
-  private static TensorSpec spec(String name, DType t, String shape) {
-    return new TensorSpec(name, t, Shape.parse(shape));
-  }
-
+class InputLayoutsTest extends AllocatorTest {
   private ArrowBridge bridge(SchemaMapping mapping) {
     return ArrowBridge.open(mapping, NullPolicy.NULL_OUTPUT, allocator, "test-model");
   }

@@ -7,36 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.NativeTensor;
-import dev.nnvm.runtime.Shape;
-import dev.nnvm.runtime.TensorSpec;
 import java.util.List;
 import org.apache.arrow.c.ArrowArray;
 import org.apache.arrow.c.ArrowSchema;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Allocators return to their baseline, and batches cross the C Data interface both ways. */
-class MemoryAndCDataTest {
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void openAllocator() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void closeAllocator() {
-    allocator.close();
-  }
-
-  private static TensorSpec spec(String name, DType t, String shape) {
-    return new TensorSpec(name, t, Shape.parse(shape));
-  }
-
+class MemoryAndCDataTest extends AllocatorTest {
   private static SchemaMapping tokensModel() {
     return SchemaMapping.builder(
         List.of(spec("ids", DType.INT64, "[N, seq]"), spec("mask", DType.INT64, "[N, seq]"),

@@ -8,21 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.NativeTensor;
-import dev.nnvm.runtime.Shape;
-import dev.nnvm.runtime.TensorSpec;
 import java.util.BitSet;
 import java.util.List;
 import org.apache.arrow.memory.ArrowBuf;
-import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.ReferenceManager;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,23 +24,7 @@ import org.junit.jupiter.api.Test;
  * executor will), in every layout and element type, and the two null
  * policies. Each test is a leak test.
  */
-class OutputsAndNullsTest {
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void openAllocator() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void closeAllocator() {
-    allocator.close();
-  }
-
-  private static TensorSpec spec(String name, DType t, String shape) {
-    return new TensorSpec(name, t, Shape.parse(shape));
-  }
-
+class OutputsAndNullsTest extends AllocatorTest {
   @Test
   void outputsAreWrittenInPlaceThroughAnArrowBufAtTheTensorsAddress() {
     SchemaMapping m = SchemaMapping.builder(List.of(spec("x", DType.FLOAT32, "[N, 384]")),

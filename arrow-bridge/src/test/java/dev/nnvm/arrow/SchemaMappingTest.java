@@ -9,35 +9,15 @@ import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Shape;
 import dev.nnvm.runtime.TensorSpec;
 import java.util.List;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Every problem of a mapping or a schema is found up front and listed in one error. */
-class SchemaMappingTest {
-  private BufferAllocator allocator;
-
-  @BeforeEach
-  void openAllocator() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void closeAllocator() {
-    allocator.close();
-  }
-
-  private static TensorSpec spec(String name, DType t, String shape) {
-    return new TensorSpec(name, t, Shape.parse(shape));
-  }
-
+class SchemaMappingTest extends AllocatorTest {
   private static final List<TensorSpec> INPUTS = List.of(spec("input_ids", DType.INT64, "[batch, seq]"),
       spec("attention_mask", DType.INT64, "[batch, seq]"), spec("pixels", DType.FLOAT32, "[batch, 3, 4]"),
       spec("age", DType.FLOAT32, "[batch]"));

@@ -9,6 +9,23 @@ import org.junit.jupiter.api.Test;
  * as the input on random data.
  */
 class PassGoldenTest {
+  /** One input for the reshape and the cast rewrites: both look at it. */
+  private static final String RESHAPES_AND_CASTS =
+        "graph main(%x: f32[2, 3, 4], %w: f16[2, 3]) -> (%y: f32[6, 4], %z: f32[2, 3, 4], %c: i64[2, 3]) opset(ai.onnx=17) {\n"
+        + "  const %s1: i64[2] = dense<[2, 12]>\n"
+        + "  const %s2: i64[2] = dense<[6, 4]>\n"
+        + "  const %s3: i64[3] = dense<[2, 3, 4]>\n"
+        + "  %a = Reshape(%x, %s1)\n"
+        + "  %y = Reshape(%a, %s2)\n"
+        + "  %b = Reshape(%x, %s1)\n"
+        + "  %z = Reshape(%b, %s3)\n"
+        + "  %w32 = Cast(%w) {to = 1}\n"
+        + "  %w64 = Cast(%w32) {to = 11}\n"
+        + "  %w64b = Cast(%w64) {to = 11}\n"
+        + "  %c = Cast(%w64b) {to = 7}\n"
+        + "  return %y, %z, %c\n"
+        + "}\n";
+
   @Test
   void simplifyInferenceRemovesIdentityDropoutAndBatchNorm() {
     PassChecks.assertRewrites(SimplifyInference.INSTANCE,
@@ -152,20 +169,7 @@ class PassGoldenTest {
   @Test
   void reshapePairsCollapse() {
     PassChecks.assertRewrites(CollapseReshapes.INSTANCE,
-        "graph main(%x: f32[2, 3, 4], %w: f16[2, 3]) -> (%y: f32[6, 4], %z: f32[2, 3, 4], %c: i64[2, 3]) opset(ai.onnx=17) {\n"
-        + "  const %s1: i64[2] = dense<[2, 12]>\n"
-        + "  const %s2: i64[2] = dense<[6, 4]>\n"
-        + "  const %s3: i64[3] = dense<[2, 3, 4]>\n"
-        + "  %a = Reshape(%x, %s1)\n"
-        + "  %y = Reshape(%a, %s2)\n"
-        + "  %b = Reshape(%x, %s1)\n"
-        + "  %z = Reshape(%b, %s3)\n"
-        + "  %w32 = Cast(%w) {to = 1}\n"
-        + "  %w64 = Cast(%w32) {to = 11}\n"
-        + "  %w64b = Cast(%w64) {to = 11}\n"
-        + "  %c = Cast(%w64b) {to = 7}\n"
-        + "  return %y, %z, %c\n"
-        + "}\n",
+RESHAPES_AND_CASTS,
         "graph main(%x: f32[2, 3, 4], %w: f16[2, 3]) -> (%y: f32[6, 4], %z: f32[2, 3, 4], %c: i64[2, 3]) opset(ai.onnx=17) {\n"
         + "  const %s1: i64[2] = dense<[2, 12]>\n"
         + "  const %s2: i64[2] = dense<[6, 4]>\n"
@@ -183,20 +187,7 @@ class PassGoldenTest {
   @Test
   void redundantCastsGo() {
     PassChecks.assertRewrites(RemoveRedundantCasts.INSTANCE,
-        "graph main(%x: f32[2, 3, 4], %w: f16[2, 3]) -> (%y: f32[6, 4], %z: f32[2, 3, 4], %c: i64[2, 3]) opset(ai.onnx=17) {\n"
-        + "  const %s1: i64[2] = dense<[2, 12]>\n"
-        + "  const %s2: i64[2] = dense<[6, 4]>\n"
-        + "  const %s3: i64[3] = dense<[2, 3, 4]>\n"
-        + "  %a = Reshape(%x, %s1)\n"
-        + "  %y = Reshape(%a, %s2)\n"
-        + "  %b = Reshape(%x, %s1)\n"
-        + "  %z = Reshape(%b, %s3)\n"
-        + "  %w32 = Cast(%w) {to = 1}\n"
-        + "  %w64 = Cast(%w32) {to = 11}\n"
-        + "  %w64b = Cast(%w64) {to = 11}\n"
-        + "  %c = Cast(%w64b) {to = 7}\n"
-        + "  return %y, %z, %c\n"
-        + "}\n",
+RESHAPES_AND_CASTS,
         "graph main(%x: f32[2, 3, 4], %w: f16[2, 3]) -> (%y: f32[6, 4], %z: f32[2, 3, 4], %c: i64[2, 3]) opset(ai.onnx=17) {\n"
         + "  const %s1: i64[2] = dense<[2, 12]>\n"
         + "  const %s2: i64[2] = dense<[6, 4]>\n"
