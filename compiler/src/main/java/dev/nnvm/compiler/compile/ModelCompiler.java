@@ -162,7 +162,7 @@ public final class ModelCompiler {
     Graph graph = optimized.graph();
     MemoryPlan plan = optimized.memory();
     List<TensorSpec> inputs = specs("input", graph.inputs());
-    List<TensorSpec> outputs = specs("output", graph.outputs());
+    List<TensorSpec> outputs = specs("output", inferredOutputs(graph));
     phase(phases, "optimize", t0, graph.nodes().size() + " kernels (" + optimized.fusedCount() + " fused), "
         + plan.regions().size() + " workspace regions " + plan.regions());
 
@@ -265,6 +265,18 @@ public final class ModelCompiler {
             + " in the artifact but the code reads it at " + want);
       }
     }
+  }
+
+  /**
+   * The outputs with their inferred types: a declaration may keep a symbol
+   * that specializing the inputs turned into a size.
+   */
+  private static List<ValueInfo> inferredOutputs(Graph graph) {
+    List<ValueInfo> out = new ArrayList<>();
+    for (ValueInfo v : graph.outputs()) {
+      out.add(new ValueInfo(v.name(), graph.typeOf(v.name()).orElse(v.type())));
+    }
+    return out;
   }
 
   /** Graph inputs or outputs as tensor specs; every dimension must be a size or a name. */
