@@ -93,8 +93,8 @@ class CompiledCommandsTest {
       assertTrue(r.out.lines().anyMatch(l -> l.startsWith("  " + phase + " ") && l.contains(" ms ")),
           () -> "a line for phase " + phase + " in:\n" + r.out);
     }
-    assertTrue(r.out.lines().anyMatch(l -> l.matches("compiled small\\.onnx in \\d+ ms -> .*small\\.nnvm \\(\\d+ bytes\\)")),
-        r.out);
+    assertTrue(r.out.lines().anyMatch(
+        l -> l.matches("compiled small\\.onnx in \\d+ ms -> .*small\\.nnvm \\(\\d+ bytes\\)")), r.out);
     assertTrue(Files.size(artifact) > 0);
     Result again = compile(dir.resolve("again.nnvm"));
     assertEquals(0, again.exitCode, again.err);
