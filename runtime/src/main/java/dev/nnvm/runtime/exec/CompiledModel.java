@@ -22,14 +22,15 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A compiled model loaded for this JVM: the artifact, the best native
+ * A compiled model loaded for this JVM: the manifest, the best native
  * variant for this CPU (loaded once, from a file named by its hash), and the
  * weights copied once into native memory.
  *
  * <p>Every {@code load} of the same artifact (same {@link ModelArtifact#id()})
  * and variant in the JVM shares one loaded copy, so all the Spark tasks of an
  * executor use one copy of the weights. Each {@code load} returns a handle of
- * its own; the copy is unloaded when the last handle and the last
+ * its own; the copy (native code, weights in native memory, the manifest;
+ * not the artifact's heap bytes) is unloaded when the last handle and the last
  * {@link Executor} made from it are closed. The weights are allocated from a
  * child allocator ({@code weights-<id>}) of the allocator passed to the load
  * that loaded the copy first; they count against it until the copy is unloaded.
@@ -111,17 +112,13 @@ public final class CompiledModel implements AutoCloseable {
     }
   }
 
-  public ModelArtifact artifact() {
-    return loaded.artifact;
-  }
-
   public Manifest manifest() {
-    return loaded.artifact.manifest();
+    return loaded.manifest;
   }
 
   /** The artifact's id (the SHA-256 of its manifest). */
   public String id() {
-    return loaded.artifact.id();
+    return loaded.id;
   }
 
   /** The native variant this JVM runs. */
@@ -169,7 +166,8 @@ public final class CompiledModel implements AutoCloseable {
   /** One loaded copy: library, entry point and weights, with a count of its handles and executors. */
   static final class Loaded {
     final String key;
-    final ModelArtifact artifact;
+    final String id;
+    final Manifest manifest;
     final NativeVariant variant;
     final SharedLibrary library;
     final ModelEntryPoint entry;
@@ -181,7 +179,8 @@ public final class CompiledModel implements AutoCloseable {
     private Loaded(String key, ModelArtifact artifact, NativeVariant variant, SharedLibrary library,
         ModelEntryPoint entry, NativeAllocator weightsAllocator, NativeBuffer weights) {
       this.key = key;
-      this.artifact = artifact;
+      this.id = artifact.id();
+      this.manifest = artifact.manifest();
       this.variant = variant;
       this.library = library;
       this.entry = entry;
@@ -189,7 +188,10 @@ public final class CompiledModel implements AutoCloseable {
       this.weights = weights;
     }
 
-    /** Loads the library and copies the weights; undoes what it did when a step fails. */
+    /**
+     * Loads the library and copies the weights; undoes what it did when a step
+     * fails. Keeps the manifest, not the artifact, so its heap bytes can go.
+     */
     static Loaded create(String key, ModelArtifact artifact, NativeVariant variant, NativeAllocator allocator) {
       Manifest m = artifact.manifest();
       ByteBuffer code = artifact.library(variant);

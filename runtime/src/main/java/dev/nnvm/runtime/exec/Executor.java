@@ -53,7 +53,7 @@ public final class Executor implements AutoCloseable {
 
   Executor(CompiledModel.Loaded model, NativeAllocator allocator) {
     this.model = model;
-    this.manifest = model.artifact.manifest();
+    this.manifest = model.manifest;
     this.allocator = allocator;
     this.call = model.entry.newCall(allocator);
     this.inputs = new NativeTensor[manifest.inputs().size()];
