@@ -22,13 +22,19 @@ import dev.nnvm.runtime.artifact.ModelArtifact;
 import dev.nnvm.runtime.exec.CompiledModel;
 import dev.nnvm.runtime.exec.Executor;
 import dev.nnvm.runtime.nativeio.NativeAllocator;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * A small transformer-like model (embedding gather, matrix products with
@@ -176,6 +182,44 @@ class CompiledModelExecutionTest {
   }
 
   @Test
+  void executorsOnSeveralThreadsShareTheModel() throws Exception {
+    RandomTensors random = new RandomTensors();
+    Map<String, Tensor> in = inputs(random, 4, 6);
+    Tensor want = ReferenceEvaluator.standard().run(graph, in).get("y");
+    try (CompiledModel model = CompiledModel.load(compiled.bytes(), allocator)) {
+      List<Callable<Tensor>> tasks = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        tasks.add(() -> {
+          try (Executor exec = model.newExecutor(allocator);
+              NativeTensor x = HeapTensors.toNative(in.get("x"), allocator);
+              NativeTensor ids = HeapTensors.toNative(in.get("ids"), allocator)) {
+            exec.setInput("x", x);
+            exec.setInput("ids", ids);
+            Tensor last = null;
+            for (int i = 0; i < 20; i++) {
+              exec.run();
+              try (NativeTensor y = exec.output("y")) {
+                last = HeapTensors.fromNative(y);
+              }
+            }
+            return last;
+          }
+        });
+      }
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        for (Future<Tensor> f : pool.invokeAll(tasks)) {
+          Comparison.assertClose("y", want, f.get(), 1e-4, 1e-5);
+        }
+      } finally {
+        pool.shutdown();
+      }
+      assertEquals(compiled.manifest().weights().size(), allocator.allocatedBytes(),
+          "only the shared weights are left once the executors are closed");
+    }
+  }
+
+  @Test
   void anOpenExecutorKeepsTheModelLoaded() throws Exception {
     CompiledModel model = CompiledModel.load(compiled.bytes(), allocator);
     Executor exec = model.newExecutor(allocator);
@@ -237,7 +281,7 @@ class CompiledModelExecutionTest {
     assertFalse(CompiledModel.loadedCount() > 0);
   }
 
-  private static void assertError(org.junit.jupiter.api.function.Executable call, String... fragments) {
+  private static void assertError(Executable call, String... fragments) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
     for (String f : fragments) {
       assertTrue(e.getMessage().contains(f), () -> "'" + f + "' missing from: " + e.getMessage());
