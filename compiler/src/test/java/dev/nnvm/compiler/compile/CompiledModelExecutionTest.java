@@ -103,7 +103,7 @@ class CompiledModelExecutionTest {
     try (CompiledModel model = CompiledModel.load(compiled.bytes(), allocator);
         Executor exec = model.newExecutor(allocator)) {
       long workspace = 0;
-      for (long[] ns : new long[][] {{1, 5}, {3, 7}, {8, 2}, {2, 3}}) {
+      for (long[] ns : new long[][] {{1, 5}, {3, 7}, {8, 2}, {2, 3}, {0, 4}}) {
         RandomTensors random = new RandomTensors();
         Map<String, Tensor> in = inputs(random, ns[0], ns[1]);
         Map<String, Tensor> want = ReferenceEvaluator.standard().run(graph, in);
