@@ -220,6 +220,19 @@ class CompiledModelExecutionTest {
   }
 
   @Test
+  void bytesOfALoadedArtifactAreNotReadAgain() throws Exception {
+    byte[] damaged = compiled.bytes().clone();
+    damaged[damaged.length - 1] ^= 1;
+    try (CompiledModel first = CompiledModel.load(compiled.bytes(), allocator);
+        CompiledModel again = CompiledModel.load(damaged, allocator)) {
+      assertEquals(first.id(), again.id(), "the header names the loaded copy, which came from verified bytes");
+      assertEquals(1, CompiledModel.loadedCount());
+    }
+    ArtifactException e = assertThrows(ArtifactException.class, () -> CompiledModel.load(damaged, allocator));
+    assertTrue(e.getMessage().contains("is corrupted"), e.getMessage());
+  }
+
+  @Test
   void anOpenExecutorKeepsTheModelLoaded() throws Exception {
     CompiledModel model = CompiledModel.load(compiled.bytes(), allocator);
     Executor exec = model.newExecutor(allocator);

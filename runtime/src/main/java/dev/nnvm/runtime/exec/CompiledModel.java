@@ -2,11 +2,13 @@ package dev.nnvm.runtime.exec;
 
 import dev.nnvm.runtime.TensorSpec;
 import dev.nnvm.runtime.artifact.ArtifactException;
+import dev.nnvm.runtime.artifact.ArtifactFormat;
 import dev.nnvm.runtime.artifact.ArtifactReader;
 import dev.nnvm.runtime.artifact.CpuFeatures;
 import dev.nnvm.runtime.artifact.Manifest;
 import dev.nnvm.runtime.artifact.ModelArtifact;
 import dev.nnvm.runtime.artifact.NativeVariant;
+import dev.nnvm.runtime.artifact.Sha256;
 import dev.nnvm.runtime.nativeio.ModelEntryPoint;
 import dev.nnvm.runtime.nativeio.NativeAllocator;
 import dev.nnvm.runtime.nativeio.NativeBuffer;
@@ -15,6 +17,7 @@ import dev.nnvm.runtime.nativeio.SharedLibrary;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +43,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class CompiledModel implements AutoCloseable {
   /** Loaded copies by artifact id and variant; also the lock for loading and unloading. */
   private static final Map<String, Loaded> LOADED = new HashMap<>();
+  /** Artifact id to the variant this machine's CPU runs, once selected. Guarded by LOADED. */
+  private static final Map<String, String> HOST_VARIANTS = new HashMap<>();
   private static final int COPY_CHUNK = 1 << 20;
 
   private final Loaded loaded;
@@ -49,9 +54,38 @@ public final class CompiledModel implements AutoCloseable {
     this.loaded = loaded;
   }
 
-  /** Reads, verifies and loads an artifact held in memory (a broadcast value) for this machine's CPU. */
+  /**
+   * Reads, verifies and loads an artifact held in memory (a broadcast value)
+   * for this machine's CPU. When the header names an artifact already loaded
+   * for this CPU, the bytes are not read again (every Spark task of an
+   * executor may call this): the loaded copy came from verified bytes of the
+   * same content, which the id in the header names.
+   */
   public static CompiledModel load(byte[] artifact, NativeAllocator allocator) throws ArtifactException {
+    Objects.requireNonNull(artifact, "artifact");
+    Objects.requireNonNull(allocator, "allocator");
+    String id = headerId(artifact);
+    if (id != null) {
+      synchronized (LOADED) {
+        String variant = HOST_VARIANTS.get(id);
+        Loaded existing = variant == null ? null : LOADED.get(id + "/" + variant);
+        if (existing != null) {
+          existing.retain();
+          return new CompiledModel(existing);
+        }
+      }
+    }
     return load(ArtifactReader.read(artifact), allocator, CpuFeatures.host());
+  }
+
+  /** The manifest hash the header declares, or null when the bytes do not start like an artifact. */
+  private static String headerId(byte[] bytes) {
+    byte[] magic = ArtifactFormat.magic();
+    if (bytes.length < ArtifactFormat.HEADER_BYTES
+        || !Arrays.equals(bytes, 0, magic.length, magic, 0, magic.length)) {
+      return null;
+    }
+    return Sha256.toHex(Arrays.copyOfRange(bytes, ArtifactFormat.HEADER_BYTES - 32, ArtifactFormat.HEADER_BYTES));
   }
 
   /** Reads, verifies and loads an artifact file for this machine's CPU. */
@@ -85,6 +119,9 @@ public final class CompiledModel implements AutoCloseable {
       }
       Loaded created = Loaded.create(key, artifact, variant, allocator);
       LOADED.put(key, created);
+      if (cpu == CpuFeatures.host()) {
+        HOST_VARIANTS.put(artifact.id(), variant.name());
+      }
       return new CompiledModel(created);
     }
   }
@@ -242,7 +279,9 @@ public final class CompiledModel implements AutoCloseable {
         if (--users > 0) {
           return;
         }
-        LOADED.remove(key, this);
+        if (LOADED.remove(key, this)) {
+          HOST_VARIANTS.remove(id, variant.name());
+        }
       }
       RuntimeException failure = null;
       for (AutoCloseable c : new AutoCloseable[] {weights, weightsAllocator, library}) {
