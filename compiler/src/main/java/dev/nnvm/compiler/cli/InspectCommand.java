@@ -31,13 +31,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code nnvmc inspect}: optimizes an ONNX model and shows what the compiler
- * did: nodes before and after, the fused kernels and their patterns, the
+ * {@code nnvmc inspect}: summarizes a compiled artifact's manifest
+ * ({@link ArtifactSummary}), or optimizes an ONNX model and shows what the
+ * compiler did: nodes before and after, the fused kernels and their patterns, the
  * planned workspace against its lower bound, and the time of every pass;
  * optionally draws the optimized graph (DOT, SVG, HTML) or prints JSON.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "Optimize an ONNX model and report fusion, memory planning and pass times.",
+    description = "Optimize an ONNX model and report fusion, memory planning and pass times;"
+        + " or summarize a compiled artifact (.nnvm).",
     footer = {"", "Example:",
         "  nnvmc inspect model.onnx --opt-level 3 --dim batch=8 --svg model.svg"})
 final class InspectCommand implements Callable<Integer> {
@@ -47,7 +49,8 @@ final class InspectCommand implements Callable<Integer> {
   @Mixin
   private VerboseOption verbose;
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The ONNX model file (.onnx).")
+  @Parameters(index = "0", paramLabel = "MODEL",
+      description = "The ONNX model file (.onnx), or a compiled artifact (.nnvm) to summarize its manifest.")
   private Path model;
 
   @Option(names = "--opt-level", paramLabel = "N", defaultValue = "2",
@@ -85,6 +88,14 @@ final class InspectCommand implements Callable<Integer> {
       throw new CliException("--opt-level must be 0 to 3, got " + optLevel);
     }
     PrintWriter out = spec.commandLine().getOut();
+    if (CompiledModels.isArtifact(model)) {
+      if (!Files.isRegularFile(model)) {
+        throw new CliException("artifact file not found: " + model);
+      }
+      ArtifactSummary.print(CompiledModels.read(model), out);
+      out.flush();
+      return 0;
+    }
     long t0 = System.nanoTime();
     Graph graph = SpecializeInputs.apply(OnnxImporter.load(model), parseShapes());
     long t1 = System.nanoTime();

@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
  * one line on stderr; {@code -v/--verbose} adds the stack trace.
  */
 @Command(name = "nnvmc", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "NNVM for the JVM: load, optimize, inspect and evaluate ONNX models.",
-    subcommands = {RunCommand.class, InspectCommand.class})
+    description = "NNVM for the JVM: compile, run, benchmark and inspect ONNX models.",
+    subcommands = {CompileCommand.class, RunCommand.class, BenchCommand.class, InspectCommand.class})
 public final class Nnvmc implements Runnable {
   static final int EXIT_FAILED = 1;
   static final int EXIT_USAGE = 2;

@@ -1,11 +1,18 @@
 package dev.nnvm.compiler.cli;
 
+import dev.nnvm.compiler.compile.HeapTensors;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
 import dev.nnvm.compiler.frontend.onnx.OnnxImporter;
 import dev.nnvm.compiler.frontend.onnx.OnnxTensors;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.runtime.NativeTensor;
+import dev.nnvm.runtime.TensorSpec;
+import dev.nnvm.runtime.artifact.ModelArtifact;
+import dev.nnvm.runtime.exec.CompiledModel;
+import dev.nnvm.runtime.exec.Executor;
+import dev.nnvm.runtime.nativeio.NativeAllocator;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -27,17 +34,19 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code nnvmc run}: evaluates an ONNX model on inputs read from TensorProto
+ * {@code nnvmc run}: evaluates an ONNX model (with the reference evaluator,
+ * or compiled through the cache) or a compiled artifact on inputs read from TensorProto
  * files (or made up with {@code --random-inputs}), prints one summary line
  * per output and the evaluation time, and optionally writes each output as
  * {@code DIR/<output name>.pb} (and the inputs, with {@code --save-inputs}).
  */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "Evaluate an ONNX model and summarize (and optionally save) its outputs.",
+    description = "Evaluate an ONNX model or a compiled artifact and summarize (and optionally save) its outputs.",
     footer = {"", "Example:",
         "  nnvmc run model.onnx --random-inputs --dim batch=1 --dim seq=128 --output-dir out/"})
 final class RunCommand implements Callable<Integer> {
   static final String REFERENCE_ENGINE = "reference";
+  static final String COMPILED_ENGINE = "compiled";
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
   @Spec
@@ -46,7 +55,7 @@ final class RunCommand implements Callable<Integer> {
   @Mixin
   private VerboseOption verbose;
 
-  @Parameters(index = "0", paramLabel = "MODEL", description = "The ONNX model file (.onnx).")
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The ONNX model (.onnx) or compiled artifact (.nnvm).")
   private Path model;
 
   @Option(names = "--input", paramLabel = "NAME=FILE",
@@ -61,10 +70,18 @@ final class RunCommand implements Callable<Integer> {
       description = "Also write every input (given or random) to DIR/<input name>.pb, to rerun or time the same case.")
   private Path saveInputsDir;
 
-  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = REFERENCE_ENGINE,
-      description = "Which engine evaluates the model; only '" + REFERENCE_ENGINE + "' (the plain Java"
-          + " reference evaluator) for now. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--engine", paramLabel = "ENGINE",
+      description = "Which engine evaluates the model: '" + REFERENCE_ENGINE + "' (the plain Java reference"
+          + " evaluator) or '" + COMPILED_ENGINE + "' (native code; an ONNX model is compiled through the cache)."
+          + " Default: " + REFERENCE_ENGINE + " for .onnx, " + COMPILED_ENGINE + " for .nnvm.")
   private String engine;
+
+  @Option(names = "--threads", paramLabel = "T", defaultValue = "1",
+      description = "Intra-op threads of the compiled engine. Default: ${DEFAULT-VALUE}.")
+  private int threads;
+
+  @Mixin
+  private CompileOptionsMixin compile;
 
   @Option(names = "--random-inputs",
       description = "Make random values for every input not given with --input.")
@@ -86,9 +103,16 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     checkOptions();
     PrintWriter out = spec.commandLine().getOut();
-
+    String used = engine();
     long t0 = System.nanoTime();
-    Graph graph = OnnxImporter.load(model);
+    ModelArtifact artifact = null;
+    Graph graph;
+    if (used.equals(COMPILED_ENGINE)) {
+      artifact = CompiledModels.open(model, compile, out);
+      graph = CompiledModels.interfaceOf(artifact.manifest());
+    } else {
+      graph = OnnxImporter.load(model);
+    }
     long loadNanos = System.nanoTime() - t0;
     LOG.debug("loaded {} in {} ms: {}", model, millis(loadNanos), graph);
 
@@ -104,9 +128,9 @@ final class RunCommand implements Callable<Integer> {
       writeAll(inputs, saveInputsDir);
     }
 
-    ReferenceEvaluator evaluator = ReferenceEvaluator.standard();
     long t1 = System.nanoTime();
-    Map<String, Tensor> outputs = evaluator.run(graph, inputs);
+    Map<String, Tensor> outputs = artifact != null ? runCompiled(artifact, inputs)
+        : ReferenceEvaluator.standard().run(graph, inputs);
     long evalNanos = System.nanoTime() - t1;
 
     Map<String, Path> written = outputDir == null ? Map.of() : writeAll(outputs, outputDir);
@@ -115,9 +139,42 @@ final class RunCommand implements Callable<Integer> {
       out.println("output " + e.getKey() + ": " + TensorSummary.of(e.getValue()) + (file == null ? "" : " -> " + file));
     }
     out.printf(Locale.ROOT, "evaluated %s with the %s engine in %s ms (model loaded in %s ms)%n",
-        model.getFileName(), engine, millis(evalNanos), millis(loadNanos));
+        model.getFileName(), used, millis(evalNanos), millis(loadNanos));
     out.flush();
     return 0;
+  }
+
+  /** Loads the artifact, copies the inputs to native memory, runs once and copies the outputs back. */
+  private Map<String, Tensor> runCompiled(ModelArtifact artifact, Map<String, Tensor> inputs) throws IOException {
+    try (NativeAllocator allocator = NativeAllocator.newRoot("nnvmc-run");
+        CompiledModel compiled = CompiledModels.load(artifact, allocator);
+        Executor executor = compiled.newExecutor(allocator)) {
+      List<NativeTensor> natives = new ArrayList<>();
+      try {
+        for (TensorSpec in : executor.inputs()) {
+          NativeTensor t = HeapTensors.toNative(inputs.get(in.name()), allocator);
+          natives.add(t);
+          executor.setInput(in.name(), t);
+        }
+        executor.run(threads);
+      } catch (IllegalArgumentException e) {
+        throw new CliException(e.getMessage(), e);
+      } finally {
+        natives.forEach(NativeTensor::close);
+      }
+      Map<String, Tensor> outputs = new LinkedHashMap<>();
+      for (TensorSpec o : executor.outputs()) {
+        try (NativeTensor t = executor.output(o.name())) {
+          outputs.put(o.name(), HeapTensors.fromNative(t));
+        }
+      }
+      return outputs;
+    }
+  }
+
+  /** The engine asked for, or the one that fits the model file. */
+  private String engine() {
+    return engine != null ? engine : CompiledModels.isArtifact(model) ? COMPILED_ENGINE : REFERENCE_ENGINE;
   }
 
   /** Writes each tensor to {@code dir} under a safe file name, keeping its real name inside the file. */
@@ -134,9 +191,15 @@ final class RunCommand implements Callable<Integer> {
   }
 
   private void checkOptions() {
-    if (!engine.equals(REFERENCE_ENGINE)) {
-      throw new CliException("unknown engine '" + engine + "': only '" + REFERENCE_ENGINE
-          + "' is available in this version");
+    if (engine != null && !engine.equals(REFERENCE_ENGINE) && !engine.equals(COMPILED_ENGINE)) {
+      throw new CliException("unknown engine '" + engine + "': expected '" + REFERENCE_ENGINE + "' or '"
+          + COMPILED_ENGINE + "'");
+    }
+    if (CompiledModels.isArtifact(model) && !engine().equals(COMPILED_ENGINE)) {
+      throw new CliException(model + " is a compiled artifact: it runs with the '" + COMPILED_ENGINE + "' engine only");
+    }
+    if (threads < 1) {
+      throw new CliException("--threads must be at least 1, got " + threads);
     }
     dims.forEach((name, size) -> {
       if (size < 0) {

@@ -271,9 +271,9 @@ class NnvmcTest {
   }
 
   @Test
-  void onlyTheReferenceEngine() {
-    nnvmc(runArgs("--random-inputs", "--dim", "batch=1", "--engine", "compiled"))
-        .assertOneLineError(1, "unknown engine 'compiled'", "'reference'");
+  void unknownEngine() {
+    nnvmc(runArgs("--random-inputs", "--dim", "batch=1", "--engine", "tvm"))
+        .assertOneLineError(1, "unknown engine 'tvm'", "'reference'", "'compiled'");
     assertEquals(0, nnvmc(runArgs("--random-inputs", "--dim", "batch=1", "--engine", "reference")).exitCode);
   }
 

@@ -1,0 +1,62 @@
+package dev.nnvm.compiler.cli;
+
+import dev.nnvm.compiler.compile.ArtifactCache;
+import dev.nnvm.compiler.compile.CompileOptions;
+import dev.nnvm.compiler.compile.ModelCompiler;
+import dev.nnvm.runtime.Shape;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** The options of every command that compiles an ONNX model: level, input shapes, targets and the cache. */
+final class CompileOptionsMixin {
+  @Option(names = "--opt-level", paramLabel = "N", defaultValue = "2",
+      description = "Graph optimization level, 0 to 3. Default: ${DEFAULT-VALUE}.")
+  int optLevel;
+
+  @Option(names = "--input-shape", paramLabel = "NAME=SHAPE",
+      description = "Compile for this input shape, e.g. --input-shape x=[N,3,640,640] (names stay symbolic);"
+          + " repeatable.")
+  Map<String, String> inputShapes = new LinkedHashMap<>();
+
+  @Option(names = "--target", paramLabel = "TARGET",
+      description = "A CPU to build native code for: host, x86-64-v3 (AVX2) or x86-64-v4 (AVX-512); repeatable,"
+          + " one variant each (the runtime picks the best its CPU runs). Default: host.")
+  List<String> targets = new ArrayList<>();
+
+  @Option(names = "--cache-dir", paramLabel = "DIR",
+      description = "Where compiled artifacts are cached. Default: ~/.cache/nnvm.")
+  Path cacheDir;
+
+  @Option(names = "--no-cache", description = "Compile even when the cache holds the artifact, and store nothing.")
+  boolean noCache;
+
+  CompileOptions options() {
+    Map<String, Shape> shapes = new LinkedHashMap<>();
+    inputShapes.forEach((name, text) -> {
+      try {
+        shapes.put(name, Shape.parse(text));
+      } catch (IllegalArgumentException e) {
+        throw new CliException("--input-shape " + name + ": " + e.getMessage(), e);
+      }
+    });
+    try {
+      return new CompileOptions(optLevel, shapes, targets.isEmpty() ? List.of("host") : targets);
+    } catch (IllegalArgumentException e) {
+      throw new CliException(e.getMessage(), e);
+    }
+  }
+
+  /** A compiler that prints a line per phase to {@code out}, with the cache unless --no-cache. */
+  ModelCompiler compiler(PrintWriter out) {
+    ModelCompiler c = ModelCompiler.create().withProgress(p -> {
+      out.println("  " + p);
+      out.flush();
+    });
+    return noCache ? c : c.withCache(cacheDir != null ? cacheDir : ArtifactCache.defaultDirectory());
+  }
+}

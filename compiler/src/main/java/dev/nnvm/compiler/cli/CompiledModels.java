@@ -1,0 +1,76 @@
+package dev.nnvm.compiler.cli;
+
+import dev.nnvm.compiler.compile.CompileResult;
+import dev.nnvm.compiler.ir.Graph;
+import dev.nnvm.compiler.ir.TensorType;
+import dev.nnvm.runtime.TensorSpec;
+import dev.nnvm.runtime.artifact.ArtifactException;
+import dev.nnvm.runtime.artifact.ArtifactReader;
+import dev.nnvm.runtime.artifact.Manifest;
+import dev.nnvm.runtime.artifact.ModelArtifact;
+import dev.nnvm.runtime.exec.CompiledModel;
+import dev.nnvm.runtime.nativeio.NativeAllocator;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** How the commands get a compiled model: read a {@code .nnvm} file, or compile an ONNX file through the cache. */
+final class CompiledModels {
+  static final String EXTENSION = ".nnvm";
+
+  private CompiledModels() {}
+
+  static boolean isArtifact(Path file) {
+    return file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(EXTENSION);
+  }
+
+  /** The artifact of a model file, compiling an ONNX file with {@code options} (progress lines to {@code out}). */
+  static ModelArtifact open(Path model, CompileOptionsMixin options, PrintWriter out) throws IOException {
+    if (!Files.isRegularFile(model)) {
+      throw new CliException("model file not found: " + model);
+    }
+    if (isArtifact(model)) {
+      return read(model);
+    }
+    out.println("compiling " + model.getFileName());
+    CompileResult r = options.compiler(out).compile(model, options.options());
+    out.printf(Locale.ROOT, "%s %s in %.0f ms%n", r.cached() ? "found" : "compiled", model.getFileName(),
+        r.totalNanos() / 1e6);
+    try {
+      return ArtifactReader.read(r.bytes());
+    } catch (ArtifactException e) {
+      throw new IllegalStateException("the compiler wrote an artifact it cannot read back: " + e.getMessage(), e);
+    }
+  }
+
+  static ModelArtifact read(Path file) throws IOException {
+    try {
+      return ArtifactReader.read(file);
+    } catch (ArtifactException e) {
+      throw new CliException(e.getMessage(), e);
+    }
+  }
+
+  /** Loads an artifact for this CPU; one this CPU cannot run is a one-line error saying why. */
+  static CompiledModel load(ModelArtifact artifact, NativeAllocator allocator) {
+    try {
+      return CompiledModel.load(artifact, allocator);
+    } catch (ArtifactException e) {
+      throw new CliException(e.getMessage(), e);
+    }
+  }
+
+  /** A graph with the artifact's inputs and outputs and nothing else, to name, check and make up inputs. */
+  static Graph interfaceOf(Manifest m) {
+    Graph.Builder b = Graph.builder(m.model().name());
+    for (TensorSpec in : m.inputs()) {
+      b.input(in.name(), new TensorType(in.dtype(), in.shape()));
+    }
+    for (TensorSpec out : m.outputs()) {
+      b.output(out.name(), new TensorType(out.dtype(), out.shape()));
+    }
+    return b.build();
+  }
+}

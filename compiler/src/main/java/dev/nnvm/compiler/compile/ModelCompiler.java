@@ -1,0 +1,306 @@
+package dev.nnvm.compiler.compile;
+
+import dev.nnvm.compiler.analysis.MemoryPlan;
+import dev.nnvm.compiler.analysis.SymbolicSize;
+import dev.nnvm.compiler.artifact.ArtifactWriter;
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
+import dev.nnvm.compiler.codegen.llvm.NativeLibrary;
+import dev.nnvm.compiler.codegen.llvm.NativeModuleCompiler;
+import dev.nnvm.compiler.frontend.onnx.OnnxExporter;
+import dev.nnvm.compiler.frontend.onnx.OnnxImporter;
+import dev.nnvm.compiler.ir.Graph;
+import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.UnsupportedModelException;
+import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.compiler.ir.op.OpRegistry;
+import dev.nnvm.compiler.lower.ModelToLlvm;
+import dev.nnvm.compiler.lower.WeightsLayout;
+import dev.nnvm.compiler.transform.Optimizer;
+import dev.nnvm.compiler.transform.SpecializeInputs;
+import dev.nnvm.runtime.Dim;
+import dev.nnvm.runtime.Shape;
+import dev.nnvm.runtime.TensorSpec;
+import dev.nnvm.runtime.artifact.CpuFeatures;
+import dev.nnvm.runtime.artifact.Manifest;
+import dev.nnvm.runtime.artifact.Sha256;
+import dev.nnvm.runtime.artifact.WeightsTable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Compiles a model into an artifact ({@code model.nnvm}) in one call:
+ * import, specialize input shapes, optimize and plan memory, lay out the
+ * weights, and for each target write the whole graph as one LLVM module,
+ * compile and link it; then assemble the artifact (manifest, weights, one
+ * shared library per target, best first).
+ *
+ * <p>The workspace the manifest declares is the memory plan's regions
+ * followed by one fixed region for the matrix products' scratch (the
+ * largest any variant needs), in the order {@link ModelToLlvm} lays them out.
+ *
+ * <p>With a cache ({@link #withCache}) a compile of the same model bytes,
+ * targets, options and compiler version is a verified file read. Each phase
+ * is reported to the progress listener as it ends. Instances are immutable
+ * and thread-safe.
+ */
+public final class ModelCompiler {
+  private final ArtifactCache cache;
+  private final Consumer<CompileResult.Phase> progress;
+
+  private ModelCompiler(ArtifactCache cache, Consumer<CompileResult.Phase> progress) {
+    this.cache = cache;
+    this.progress = progress;
+  }
+
+  /** A compiler without cache or progress reports. */
+  public static ModelCompiler create() {
+    return new ModelCompiler(null, p -> { });
+  }
+
+  /** The same compiler, caching artifacts in {@code directory} (see {@link ArtifactCache#defaultDirectory()}). */
+  public ModelCompiler withCache(Path directory) {
+    return new ModelCompiler(new ArtifactCache(directory), progress);
+  }
+
+  /** The same compiler, telling {@code listener} about each phase as it ends. */
+  public ModelCompiler withProgress(Consumer<CompileResult.Phase> listener) {
+    return new ModelCompiler(cache, Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Compiles an ONNX file (external data next to it); the model is named after the file. */
+  public CompileResult compile(Path onnxFile, CompileOptions options) throws IOException {
+    byte[] bytes = Files.readAllBytes(onnxFile);
+    String name = onnxFile.getFileName().toString().replaceFirst("\\.onnx$", "");
+    return compile(bytes, onnxFile.toAbsolutePath().getParent(), name, options);
+  }
+
+  /**
+   * Compiles ONNX bytes.
+   *
+   * @param baseDir where external tensor data lives, or null
+   */
+  public CompileResult compile(byte[] onnx, Path baseDir, String name, CompileOptions options) {
+    String sha = Sha256.of(onnx);
+    return cached(sha, options, () -> {
+      long t0 = System.nanoTime();
+      Graph g = new OnnxImporter(OpRegistry.standard()).read(onnx, baseDir, name);
+      List<CompileResult.Phase> phases = new ArrayList<>();
+      phase(phases, "import", t0, g.nodes().size() + " nodes, " + g.constants().size() + " constants, "
+          + onnx.length + " bytes");
+      return build(g, name, sha, options, phases);
+    });
+  }
+
+  /** Compiles a graph (built in Java or imported); its hash for the cache is that of its ONNX form. */
+  public CompileResult compile(Graph graph, CompileOptions options) {
+    String sha = Sha256.of(OnnxExporter.toBytes(graph));
+    return cached(sha, options, () -> build(graph, graph.name(), sha, options, new ArrayList<>()));
+  }
+
+  private CompileResult cached(String modelSha, CompileOptions options, Supplier<Built> compile) {
+    String key = null;
+    if (cache != null) {
+      long t0 = System.nanoTime();
+      key = ArtifactCache.key(modelSha, targetsKey(options), options.describe().toString());
+      Optional<ArtifactCache.Entry> hit = cache.get(key);
+      if (hit.isPresent()) {
+        List<CompileResult.Phase> phases = new ArrayList<>();
+        phase(phases, "cache", t0, "hit " + hit.get().file());
+        Manifest m = hit.get().artifact().manifest();
+        return new CompileResult(hit.get().bytes(), m, phases, sizes(hit.get().bytes().length, m),
+            hit.get().file(), true);
+      }
+    }
+    Built built = compile.get();
+    Path file = null;
+    if (key != null) {
+      long t0 = System.nanoTime();
+      file = cache.put(key, built.bytes);
+      phase(built.phases, "cache", t0, "stored " + file);
+    }
+    return new CompileResult(built.bytes, built.manifest, built.phases, sizes(built.bytes.length, built.manifest),
+        file, false);
+  }
+
+  /** Host targets differ between machines: the key names the host's CPU and features. */
+  private static String targetsKey(CompileOptions options) {
+    List<String> parts = new ArrayList<>();
+    for (String t : options.targets()) {
+      CpuTarget target = CpuTarget.named(t);
+      parts.add(t + "(" + target.cpu() + ";" + target.features() + ")");
+    }
+    return String.join(",", parts);
+  }
+
+  private record Built(byte[] bytes, Manifest manifest, List<CompileResult.Phase> phases) {}
+
+  private static Map<String, Long> sizes(long artifactBytes, Manifest m) {
+    Map<String, Long> sizes = new LinkedHashMap<>();
+    sizes.put("artifact", artifactBytes);
+    sizes.put("weights", m.weights().size());
+    m.variants().forEach(v -> sizes.put("library/" + v.name(), m.part(v.library()).orElseThrow().size()));
+    return sizes;
+  }
+
+  private Built build(Graph imported, String name, String modelSha, CompileOptions options,
+      List<CompileResult.Phase> phases) {
+    long t0 = System.nanoTime();
+    Graph specialized = SpecializeInputs.apply(imported, options.inputShapes());
+    Optimizer.Result optimized = Optimizer.optimize(specialized, options.optLevel(), List.of(), Map.of());
+    Graph graph = optimized.graph();
+    MemoryPlan plan = optimized.memory();
+    List<TensorSpec> inputs = specs("input", graph.inputs());
+    List<TensorSpec> outputs = specs("output", inferredOutputs(graph));
+    phase(phases, "optimize", t0, graph.nodes().size() + " kernels (" + optimized.fusedCount() + " fused), "
+        + plan.regions().size() + " workspace regions " + plan.regions());
+
+    List<CpuTarget> targets = new ArrayList<>();
+    options.targets().forEach(t -> targets.add(CpuTarget.named(t)));
+    long t1 = System.nanoTime();
+    WeightsLayout weights = WeightsLayout.of(graph.constants());
+    List<String> symbols = ModelToLlvm.inputSymbols(graph);
+    List<ModelToLlvm.Module> modules = new ArrayList<>();
+    for (CpuTarget target : targets) {
+      modules.add(ModelToLlvm.generate(graph, plan, weights, symbols, target));
+    }
+    phase(phases, "lower", t1, modules.get(0).kernels().size() + " loop kernels, " + targets.size() + " variant"
+        + (targets.size() == 1 ? "" : "s") + ", " + modules.get(0).ir().length() + " chars of IR each");
+
+    List<NativeLibrary> libraries = new ArrayList<>();
+    long llvm = 0;
+    long link = 0;
+    for (int i = 0; i < targets.size(); i++) {
+      NativeLibrary lib = new NativeModuleCompiler(targets.get(i)).compile(name, modules.get(i).ir());
+      libraries.add(lib);
+      link += lib.times().linkNanos();
+      llvm += lib.times().totalNanos() - lib.times().linkNanos();
+    }
+    report(phases, new CompileResult.Phase("llvm", llvm, "O3 + object code for " + names(targets)));
+    report(phases, new CompileResult.Phase("link", link, "linked with " + libraries.get(0).linker()));
+
+    long t2 = System.nanoTime();
+    ArtifactWriter.Builder w = ArtifactWriter.builder()
+        .compiler(CompilerVersion.current())
+        .created(Instant.now().truncatedTo(ChronoUnit.SECONDS), "nnvm ModelCompiler " + CompilerVersion.current())
+        .model(name, modelSha)
+        .symbols(symbols.toArray(new String[0]));
+    options.describe().forEach(w::option);
+    inputs.forEach(w::input);
+    outputs.forEach(w::output);
+    long scratch = 0;
+    for (ModelToLlvm.Module m : modules) {
+      scratch = Math.max(scratch, m.scratchBytes());
+    }
+    for (SymbolicSize region : plan.regions()) {
+      w.workspaceRegion(region.coefficient(), region.monomial());
+    }
+    if (scratch > 0) {
+      w.workspaceRegion(scratch, Map.of());
+    }
+    byte[] blob = weights.toBytes();
+    for (Map.Entry<String, Long> e : weights.offsets().entrySet()) {
+      Tensor t = graph.constants().get(e.getKey());
+      int bytes = Math.multiplyExact(t.size(), t.dtype().byteSize());
+      w.constant(e.getKey(), t.dtype(), Shape.of(t.shape()),
+          ByteBuffer.wrap(blob, Math.toIntExact(e.getValue()), bytes));
+    }
+    for (int i = 0; i < targets.size(); i++) {
+      CpuTarget target = targets.get(i);
+      w.variant(variantName(target), target.triple(), target.cpu(), requiredFeatures(target), ModelToLlvm.ENTRY,
+          ByteBuffer.wrap(libraries.get(i).sharedLibrary()));
+    }
+    ArtifactWriter writer = w.build();
+    checkWeightOffsets(writer.manifest().weights(), weights);
+    byte[] bytes = writer.toBytes();
+    phase(phases, "write", t2, bytes.length + " bytes (weights " + writer.manifest().weights().size() + ")");
+    return new Built(bytes, writer.manifest(), phases);
+  }
+
+  /** The host variant is named after its CPU ({@code host-znver4}): an artifact travels to other machines. */
+  private static String variantName(CpuTarget target) {
+    return target.name().equals("host") ? "host-" + target.cpu() : target.name();
+  }
+
+  /**
+   * What a machine must have to run a variant. For the host that is every
+   * feature LLVM detects that the operating system also reports
+   * ({@link CpuFeatures#host()}): LLVM lists some that the kernel hides or
+   * cannot confirm (say rdseed in a VM, shstk), which the runtime could never
+   * check and the kernels never use.
+   */
+  private static List<String> requiredFeatures(CpuTarget target) {
+    List<String> out = new ArrayList<>();
+    for (String f : target.requiredFeatures()) {
+      if (!target.name().equals("host") || CpuFeatures.host().supports(f)) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  private static String names(List<CpuTarget> targets) {
+    List<String> out = new ArrayList<>();
+    targets.forEach(t -> out.add(variantName(t)));
+    return String.join(", ", out);
+  }
+
+  /** The code addresses constants at the layout's offsets; the manifest must say the same. */
+  private static void checkWeightOffsets(WeightsTable table, WeightsLayout layout) {
+    for (WeightsTable.Constant c : table.constants()) {
+      long want = layout.offsets().get(c.name());
+      if (c.offset() != want) {
+        throw new IllegalStateException("constant '" + c.name() + "' is at " + c.offset()
+            + " in the artifact but the code reads it at " + want);
+      }
+    }
+  }
+
+  /**
+   * The outputs with their inferred types: a declaration may keep a symbol
+   * that specializing the inputs turned into a size.
+   */
+  private static List<ValueInfo> inferredOutputs(Graph graph) {
+    List<ValueInfo> out = new ArrayList<>();
+    for (ValueInfo v : graph.outputs()) {
+      out.add(new ValueInfo(v.name(), graph.typeOf(v.name()).orElse(v.type())));
+    }
+    return out;
+  }
+
+  /** Graph inputs or outputs as tensor specs; every dimension must be a size or a name. */
+  private static List<TensorSpec> specs(String kind, List<ValueInfo> values) {
+    List<TensorSpec> out = new ArrayList<>();
+    for (ValueInfo v : values) {
+      Shape s = v.type().shape();
+      boolean known = s.hasRank() && s.dims().stream().noneMatch(Dim::isUnknown);
+      if (!known) {
+        throw new UnsupportedModelException(kind + " '" + v.name() + "' has shape " + s + ": a compiled model needs"
+            + " every dimension as a size or a name" + (kind.equals("input")
+            ? "; give it one with an input shape (nnvmc compile --input-shape " + v.name() + "=[...])" : ""));
+      }
+      out.add(new TensorSpec(v.name(), v.type().dtype(), s));
+    }
+    return out;
+  }
+
+  private void phase(List<CompileResult.Phase> phases, String name, long startNanos, String detail) {
+    report(phases, new CompileResult.Phase(name, System.nanoTime() - startNanos, detail));
+  }
+
+  private void report(List<CompileResult.Phase> phases, CompileResult.Phase p) {
+    phases.add(p);
+    progress.accept(p);
+  }
+}
