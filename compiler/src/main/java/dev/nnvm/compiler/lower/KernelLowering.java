@@ -29,7 +29,9 @@ import java.util.Set;
  * with a reduction (pattern REDUCE) loops over the reduction's output, runs
  * an accumulator over the reduced axes with the inlined producers inside,
  * and then evaluates the elementwise consumers of the reduction on the
- * accumulated value.
+ * accumulated value. A group whose master is a sliding-window operator
+ * (convolution, pooling: {@link WindowKernels}) is lowered the same way, with
+ * the window's accumulation in place of the reduction's.
  */
 public final class KernelLowering {
   private final OpRegistry registry;
@@ -101,7 +103,7 @@ public final class KernelLowering {
         outs.add(buffer(out.name(), out.type(), "out"));
       }
       for (Node n : body.nodes()) {
-        if (rules.reduction(n).isPresent()) {
+        if (rules.reduction(n).isPresent() || WindowKernels.handles(n)) {
           if (reduceNode != null) {
             throw unsupported("two reductions in one kernel");
           }
@@ -156,6 +158,9 @@ public final class KernelLowering {
     }
 
     private Stmt reduction(List<BufferRef> outs) {
+      if (WindowKernels.handles(reduceNode)) {
+        return window(outs);
+      }
       Reduction kind = rules.reduction(reduceNode).orElseThrow();
       String x = reduceNode.input(0);
       TensorType xt = type(x);
@@ -164,11 +169,7 @@ public final class KernelLowering {
       int rank = xt.shape().rank();
       int[] axes = LoweringRules.reducedAxes(ctx, rank);
       boolean keep = LoweringRules.keepDims(ctx);
-      for (BufferRef out : outs) {
-        if (!type(out.name()).shape().equals(rt.shape())) {
-          throw unsupported("output '" + out.name() + "' is not shaped like the reduction's result");
-        }
-      }
+      requireShapedLikeResult(outs, rt);
       List<Expr> xDims = LowerContext.dims(xt);
       List<Expr> rDims = LowerContext.dims(rt);
       List<Expr.Var> outVars = loopVars("i", rDims.size());
@@ -197,6 +198,32 @@ public final class KernelLowering {
       inner.add(new Stmt.Declare(accumulator, kind.init(acc)));
       inner.add(redVars.isEmpty() ? accumulate : serialNest(redVars, redExtents, accumulate));
       inner.add(new Stmt.Declare(result, kind.finish(accumulator, Exprs.product(redExtents))));
+      return storeAccumulated(outs, outVars, rDims, inner, result);
+    }
+
+    /** A window operator (convolution, pooling): its accumulation per output element, then the epilogue. */
+    private Stmt window(List<BufferRef> outs) {
+      TensorType rt = type(reduceNode.output(0));
+      requireShapedLikeResult(outs, rt);
+      List<Expr> rDims = LowerContext.dims(rt);
+      List<Expr.Var> outVars = loopVars("i", rDims.size());
+      WindowKernels.Accumulation a = WindowKernels.accumulate(context(reduceNode), new ArrayList<>(outVars));
+      Expr.Local result = new Expr.Local("result", a.value().type());
+      List<Stmt> inner = new ArrayList<>(List.of(a.body(), new Stmt.Declare(result, a.value())));
+      return storeAccumulated(outs, outVars, rDims, inner, result);
+    }
+
+    private void requireShapedLikeResult(List<BufferRef> outs, TensorType rt) {
+      for (BufferRef out : outs) {
+        if (!type(out.name()).shape().equals(rt.shape())) {
+          throw unsupported("output '" + out.name() + "' is not shaped like the reduction's result");
+        }
+      }
+    }
+
+    /** Loops over the accumulated result's shape; each output is the group's value at the result's index. */
+    private Stmt storeAccumulated(List<BufferRef> outs, List<Expr.Var> outVars, List<Expr> rDims, List<Stmt> inner,
+        Expr.Local result) {
       reduceIndex = new ArrayList<>(outVars);
       reduceResult = result;
       for (BufferRef out : outs) {
