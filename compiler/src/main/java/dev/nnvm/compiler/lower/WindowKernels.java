@@ -16,7 +16,9 @@ import java.util.function.Function;
  * Sliding-window operators (Conv, nnvm.ConvNCHWc, MaxPool, AveragePool) as
  * accumulations: one output element is a scalar accumulator run over the
  * window (and, for convolutions, the input channels of the element's group),
- * then a final value. The kernel lowering wraps it in loops over the output
+ * then a final value. Gemm products that the packed GEMM does not take
+ * (transposed operands, alpha or beta other than 1) are accumulations over K
+ * the same way. The kernel lowering wraps it in loops over the output
  * and evaluates the fused epilogue (bias, activation, residual) on the value
  * at the same index, so a fused convolution group is one loop nest.
  *
@@ -35,7 +37,7 @@ final class WindowKernels {
     if (n.domain().equals(NnvmOps.DOMAIN)) {
       return n.opType().equals("ConvNCHWc");
     }
-    return n.domain().isEmpty() && List.of("Conv", "MaxPool", "AveragePool").contains(n.opType());
+    return n.domain().isEmpty() && List.of("Conv", "MaxPool", "AveragePool", "Gemm").contains(n.opType());
   }
 
   /** The accumulation of output element {@code out} (a multi-index into output 0) of a node it handles. */
@@ -46,6 +48,8 @@ final class WindowKernels {
         return conv(ctx, out, plainConv(ctx));
       case "ConvNCHWc":
         return conv(ctx, out, blockedConv(ctx, out));
+      case "Gemm":
+        return gemm(ctx, out);
       case "MaxPool":
         if (n.outputs().size() > 1 && !n.output(1).isEmpty()) {
           throw new UnsupportedModelException(n.describe() + ": MaxPool's Indices output cannot be compiled");
@@ -151,6 +155,28 @@ final class WindowKernels {
     return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(0, dt)),
         new Stmt.Declare(count, Exprs.constant(0, dt)), g.windowLoops(step))),
         Exprs.value(BinaryOp.DIV, acc, count));
+  }
+
+  /** {@code alpha * sum_k A'[m, k] * B'[k, n] + beta * C[m, n]}, A' and B' transposed as asked, C broadcast. */
+  private static Accumulation gemm(LowerContext ctx, List<Expr> out) {
+    DType dt = ctx.outputType().dtype();
+    boolean ta = ctx.attrInt("transA") != 0;
+    boolean tb = ctx.attrInt("transB") != 0;
+    Expr.Var k = new Expr.Var("wk");
+    Expr m = out.get(0);
+    Expr n = out.get(1);
+    Expr kSize = Exprs.dim(ctx.inputType(0).shape().dim(ta ? 0 : 1));
+    Expr a = ctx.input(0, ta ? List.of(k, m) : List.of(m, k));
+    Expr b = ctx.input(1, tb ? List.of(n, k) : List.of(k, n));
+    Expr.Local acc = new Expr.Local("acc", dt);
+    Stmt loop = new Stmt.For(k, kSize, new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc,
+        Exprs.value(BinaryOp.MUL, a, b))), Stmt.ForKind.SERIAL);
+    Expr value = Exprs.value(BinaryOp.MUL, acc, Exprs.constant(ctx.attrFloat("alpha"), dt));
+    if (ctx.node().hasInput(2)) {
+      value = Exprs.value(BinaryOp.ADD, value, Exprs.value(BinaryOp.MUL, ctx.broadcastInput(2, out),
+          Exprs.constant(ctx.attrFloat("beta"), dt)));
+    }
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(0, dt)), loop)), value);
   }
 
   /** Static sizes of {@code count} axes of a type from {@code first}, or -1 where symbolic. */

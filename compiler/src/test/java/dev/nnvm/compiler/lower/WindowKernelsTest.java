@@ -161,12 +161,27 @@ class WindowKernelsTest {
     checkLowered(PAD_RESIZE, 2);
   }
 
+  private static final String GEMMS = "graph main(%a: f32[3, 5], %at: f32[5, 3]) -> (%p: f32[3, 4], "
+      + "%t: f32[3, 4]) opset(ai.onnx=17) {\n"
+      + "  const %b: f32[5, 4] = dense<" + dense(20, 0.5) + ">\n"
+      + "  const %bt: f32[4, 5] = dense<" + dense(20, 0.7) + ">\n"
+      + "  const %c: f32[4] = dense<[0.5, -1.0, 0.25, 2.0]>\n  const %cm: f32[3, 1] = dense<[1.0, 2.0, 3.0]>\n"
+      + "  %g = Gemm(%a, %b, %c)\n  %p = Relu(%g)\n"
+      + "  %t = Gemm(%at, %bt, %cm) {transA = 1, transB = 1, alpha = 0.5, beta = 2.0}\n"
+      + "  return %p, %t\n}\n";
+
   @Test
-  void convolutionsPoolingPaddingAndResizingRunNatively() {
+  void gemmWithTransposesAndScalingLowersToLoops() {
+    checkLowered(GEMMS, 2);
+  }
+
+  @Test
+  void convolutionsPoolingPaddingResizingAndGemmRunNatively() {
     checkNative(CONV_EPILOGUE, 2);
     checkNative(BLOCKED, 3);
     checkNative(POOLS, 2);
     checkNative(PAD_RESIZE, 2);
+    checkNative(GEMMS, 2);
   }
 
   @Test
