@@ -10,6 +10,7 @@ import dev.nnvm.compiler.ir.op.OpDef;
 import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.compiler.ops.NnvmOps;
 import dev.nnvm.runtime.DType;
+import dev.nnvm.runtime.Dim;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -201,16 +202,54 @@ public final class KernelLowering {
       return storeAccumulated(outs, outVars, rDims, inner, result);
     }
 
-    /** A window operator (convolution, pooling): its accumulation per output element, then the epilogue. */
+    /**
+     * A window operator (convolution, pooling, Gemm): its accumulation per
+     * element of its result, then the epilogue. The group's outputs may
+     * broadcast the result along axes where it has size 1 (a squeeze-excite
+     * scale); those axes loop inside, after the accumulation.
+     */
     private Stmt window(List<BufferRef> outs) {
-      TensorType rt = type(reduceNode.output(0));
-      requireShapedLikeResult(outs, rt);
-      List<Expr> rDims = LowerContext.dims(rt);
-      List<Expr.Var> outVars = loopVars("i", rDims.size());
-      WindowKernels.Accumulation a = WindowKernels.accumulate(context(reduceNode), new ArrayList<>(outVars));
+      List<Expr> rDims = LowerContext.dims(type(reduceNode.output(0)));
+      List<Expr> oDims = outs.get(0).shape();
+      for (BufferRef out : outs) {
+        if (!out.shape().equals(oDims) || out.rank() != rDims.size()) {
+          throw unsupported("outputs " + outs.stream().map(BufferRef::name).toList()
+              + " are not one shape that broadcasts the window's result");
+        }
+      }
+      List<Expr.Var> vars = loopVars("i", rDims.size());
+      List<Expr.Var> outerVars = new ArrayList<>();
+      List<Expr> outerDims = new ArrayList<>();
+      List<Expr.Var> innerVars = new ArrayList<>();
+      List<Expr> innerDims = new ArrayList<>();
+      List<Expr> resultIndex = new ArrayList<>();
+      for (int d = 0; d < rDims.size(); d++) {
+        if (rDims.get(d).equals(oDims.get(d))) {
+          outerVars.add(vars.get(d));
+          outerDims.add(oDims.get(d));
+          resultIndex.add(vars.get(d));
+        } else if (Long.valueOf(1).equals(Exprs.constValue(rDims.get(d)))) {
+          innerVars.add(vars.get(d));
+          innerDims.add(oDims.get(d));
+          resultIndex.add(Exprs.i64(0));
+        } else {
+          throw unsupported("outputs of shape " + oDims + " do not broadcast the window's result " + rDims);
+        }
+      }
+      WindowKernels.Accumulation a = WindowKernels.accumulate(context(reduceNode), resultIndex);
       Expr.Local result = new Expr.Local("result", a.value().type());
-      List<Stmt> inner = new ArrayList<>(List.of(a.body(), new Stmt.Declare(result, a.value())));
-      return storeAccumulated(outs, outVars, rDims, inner, result);
+      reduceIndex = resultIndex;
+      reduceResult = result;
+      List<Stmt> stores = new ArrayList<>();
+      List<Expr> index = new ArrayList<>(vars);
+      for (BufferRef out : outs) {
+        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
+            out.dtype())));
+      }
+      Stmt store = stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores);
+      Stmt body = new Stmt.Seq(List.of(a.body(), new Stmt.Declare(result, a.value()),
+          innerVars.isEmpty() ? store : serialNest(innerVars, innerDims, store)));
+      return nest(outerVars, outerDims, body);
     }
 
     private void requireShapedLikeResult(List<BufferRef> outs, TensorType rt) {
@@ -276,7 +315,7 @@ public final class KernelLowering {
         throw unsupported("'" + value + "' is neither an input nor computed in the kernel");
       }
       if (n == reduceNode) {
-        if (!index.equals(reduceIndex)) {
+        if (!sameElement(index, reduceIndex, type(n.output(0)))) {
           throw unsupported("the reduction's result is read at another index than it is computed");
         }
         return reduceResult;
@@ -286,6 +325,20 @@ public final class KernelLowering {
       }
       ComputeRule rule = rules.rule(n).orElseThrow(() -> unsupported("no loop lowering for " + n.qualifiedOp()));
       return rule.compute(context(n), index);
+    }
+
+    /** Whether two indices name one element of a value: they agree except on axes of size 1. */
+    private boolean sameElement(List<Expr> a, List<Expr> b, TensorType t) {
+      if (a.size() != b.size()) {
+        return false;
+      }
+      for (int d = 0; d < a.size(); d++) {
+        Dim dim = t.shape().dim(d);
+        if (!a.get(d).equals(b.get(d)) && !(dim.isStatic() && dim.value() == 1)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private LowerContext context(Node n) {

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Sliding-window operators (Conv, nnvm.ConvNCHWc, MaxPool, AveragePool) as
+ * Sliding-window operators (Conv, nnvm.ConvNCHWc, ConvTranspose, MaxPool, AveragePool) as
  * accumulations: one output element is a scalar accumulator run over the
  * window (and, for convolutions, the input channels of the element's group),
  * then a final value. Gemm products that the packed GEMM does not take
@@ -37,7 +37,7 @@ final class WindowKernels {
     if (n.domain().equals(NnvmOps.DOMAIN)) {
       return n.opType().equals("ConvNCHWc");
     }
-    return n.domain().isEmpty() && List.of("Conv", "MaxPool", "AveragePool", "Gemm").contains(n.opType());
+    return n.domain().isEmpty() && List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Gemm").contains(n.opType());
   }
 
   /** The accumulation of output element {@code out} (a multi-index into output 0) of a node it handles. */
@@ -48,6 +48,8 @@ final class WindowKernels {
         return conv(ctx, out, plainConv(ctx));
       case "ConvNCHWc":
         return conv(ctx, out, blockedConv(ctx, out));
+      case "ConvTranspose":
+        return convTranspose(ctx, out);
       case "Gemm":
         return gemm(ctx, out);
       case "MaxPool":
@@ -155,6 +157,66 @@ final class WindowKernels {
     return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(0, dt)),
         new Stmt.Declare(count, Exprs.constant(0, dt)), g.windowLoops(step))),
         Exprs.value(BinaryOp.DIV, acc, count));
+  }
+
+  /**
+   * ConvTranspose as a gather: output position o takes input position
+   * i = (o + padBegin - k * dilation) / stride for every kernel tap k where
+   * that division is exact and i is inside the input; weights are
+   * [C, M / group, kernel...].
+   */
+  private static Accumulation convTranspose(LowerContext ctx, List<Expr> out) {
+    TensorType xt = ctx.inputType(0);
+    TensorType w = ctx.inputType(1);
+    int s = xt.shape().rank() - 2;
+    List<Expr> xDims = LowerContext.dims(xt);
+    long group = ctx.attrInt("group");
+    long inPerGroup = staticDim(ctx, xt.shape().dim(1)) / group;
+    long outPerGroup = staticDim(ctx, w.shape().dim(1));
+    long[] strides = Geometry.spatial(ctx, "strides", s);
+    long[] dilations = Geometry.spatial(ctx, "dilations", s);
+    long[] outputPadding = ctx.hasAttr("output_padding") ? ctx.attrInts("output_padding") : new long[s];
+    String auto = ctx.hasAttr("auto_pad") ? ctx.attrString("auto_pad") : "NOTSET";
+    long[] pads = ctx.hasAttr("pads") ? ctx.attrInts("pads") : new long[2 * s];
+    DType dt = ctx.outputType().dtype();
+    Expr m = out.get(1);
+    Expr.Var c = new Expr.Var("wc");
+    Expr channel = Exprs.add(Exprs.mul(Exprs.div(m, Exprs.i64(outPerGroup)), Exprs.i64(inPerGroup)), c);
+    List<Expr> xIdx = new ArrayList<>(List.of(out.get(0), channel));
+    List<Expr> wIdx = new ArrayList<>(List.of(channel, Exprs.rem(m, Exprs.i64(outPerGroup))));
+    List<Expr.Var> kVars = new ArrayList<>();
+    Expr valid = null;
+    for (int i = 0; i < s; i++) {
+      long k = staticDim(ctx, w.shape().dim(i + 2));
+      long padBegin = pads[i];
+      if (!auto.equals("NOTSET") || ctx.hasAttr("output_shape")) {
+        long in = staticDim(ctx, xt.shape().dim(i + 2));
+        long total = strides[i] * (in - 1) + outputPadding[i] + (k - 1) * dilations[i] + 1
+            - staticDim(ctx, ctx.outputType().shape().dim(i + 2));
+        padBegin = auto.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+      }
+      Expr.Var kv = new Expr.Var("wk" + i);
+      kVars.add(kv);
+      wIdx.add(kv);
+      Expr num = Exprs.sub(Exprs.add(out.get(i + 2), Exprs.i64(padBegin)), Exprs.mul(kv, Exprs.i64(dilations[i])));
+      Expr pos = Exprs.div(num, Exprs.i64(strides[i]));
+      Expr ok = Exprs.value(BinaryOp.AND, Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, num, Exprs.i64(0)),
+          Exprs.compare(CompareOp.EQ, Exprs.rem(num, Exprs.i64(strides[i])), Exprs.i64(0))),
+          Exprs.compare(CompareOp.LT, pos, xDims.get(i + 2)));
+      valid = valid == null ? ok : Exprs.value(BinaryOp.AND, valid, ok);
+      xIdx.add(Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, pos,
+          Exprs.sub(xDims.get(i + 2), Exprs.i64(1)))));
+    }
+    Expr.Local acc = new Expr.Local("acc", dt);
+    Expr x = Exprs.select(valid, Exprs.as(ctx.input(0, xIdx), dt), Exprs.constant(0, dt));
+    Stmt step = new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, Exprs.value(BinaryOp.MUL, x,
+        Exprs.as(ctx.input(1, wIdx), dt))));
+    for (int i = s - 1; i >= 0; i--) {
+      step = new Stmt.For(kVars.get(i), Exprs.i64(staticDim(ctx, w.shape().dim(i + 2))), step, Stmt.ForKind.SERIAL);
+    }
+    Expr init = ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, init),
+        new Stmt.For(c, Exprs.i64(inPerGroup), step, Stmt.ForKind.SERIAL))), acc);
   }
 
   /** {@code alpha * sum_k A'[m, k] * B'[k, n] + beta * C[m, n]}, A' and B' transposed as asked, C broadcast. */

@@ -127,6 +127,36 @@ class WindowKernelsTest {
         "level 3 should run the convolutions in NCHW8c");
   }
 
+  private static final String TRANSPOSED = "graph main(%x: f32[1, 4, 5, 6]) -> (%u: f32[1, 3, 10, 12], "
+      + "%v: f32[1, 6, 10, 12]) opset(ai.onnx=17) {\n"
+      + "  const %w: f32[4, 3, 2, 2] = dense<" + dense(4 * 3 * 4, 0.5) + ">\n"
+      + "  const %b: f32[3] = dense<[0.1, 0.2, -0.3]>\n"
+      + "  const %wg: f32[4, 3, 3, 3] = dense<" + dense(4 * 3 * 9, 0.4) + ">\n"
+      + "  %t = ConvTranspose(%x, %w, %b) {strides = [2, 2]}\n  %u = Relu(%t)\n"
+      + "  %v = ConvTranspose(%x, %wg) {group = 2, strides = [2, 2], pads = [1, 1, 1, 1], "
+      + "output_padding = [1, 1]}\n"
+      + "  return %u, %v\n}\n";
+
+  @Test
+  void transposedConvolutionsWithStridesPadsAndGroups() {
+    checkLowered(TRANSPOSED, 2);
+  }
+
+  /** Squeeze-excite: a 1x1 convolution of the pooled image scales the image, fused with the broadcast Mul. */
+  private static final String SQUEEZE_EXCITE = "graph main(%x: f32[1, 8, 5, 6]) -> (%y: f32[1, 8, 5, 6]) "
+      + "opset(ai.onnx=17) {\n"
+      + "  const %w: f32[8, 8, 1, 1] = dense<" + dense(64, 0.5) + ">\n  const %b: f32[8] = dense<" + dense(8, 0.3)
+      + ">\n  const %w2: f32[8, 8, 3, 3] = dense<" + dense(8 * 8 * 9, 0.2) + ">\n"
+      + "  %c0 = Conv(%x, %w2) {pads = [1, 1, 1, 1]}\n"
+      + "  %p = GlobalAveragePool(%c0)\n  %c = Conv(%p, %w, %b)\n  %h = HardSigmoid(%c)\n  %s = Mul(%c0, %h)\n"
+      + "  %y = Add(%s, %x)\n  return %y\n}\n";
+
+  @Test
+  void squeezeExciteScaleFusesWithTheBroadcastProduct() {
+    checkLowered(SQUEEZE_EXCITE, 2);
+    checkLowered(SQUEEZE_EXCITE, 3);
+  }
+
   private static final String POOLS = "graph main(%x: f32[2, 3, 7, 8]) -> (%m: f32[2, 3, 4, 5], "
       + "%a: f32[2, 3, 4, 5], %p: f32[2, 3, 4, 5], %d: f32[2, 3, 3, 3]) opset(ai.onnx=17) {\n"
       + "  %m = MaxPool(%x) {kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1], ceil_mode = 1}\n"
@@ -182,6 +212,8 @@ class WindowKernelsTest {
     checkNative(POOLS, 2);
     checkNative(PAD_RESIZE, 2);
     checkNative(GEMMS, 2);
+    checkNative(TRANSPOSED, 2);
+    checkNative(SQUEEZE_EXCITE, 3);
   }
 
   @Test

@@ -1,0 +1,91 @@
+package dev.nnvm.it;
+
+import dev.nnvm.compiler.codegen.CompiledModelRunner;
+import dev.nnvm.compiler.ir.Graph;
+import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.testing.Comparison;
+import dev.nnvm.compiler.testing.OrtOracle;
+import dev.nnvm.compiler.testing.RandomTensors;
+import dev.nnvm.compiler.transform.Optimizer;
+import dev.nnvm.compiler.transform.SpecializeInputs;
+import dev.nnvm.runtime.DType;
+import dev.nnvm.runtime.Shape;
+import dev.nnvm.runtime.nativeio.NativeAllocator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Convolutional models compiled to native code (direct convolution loops
+ * with fused epilogues, NCHW8c at optimization level 3) and run through the
+ * runtime, compared with ONNX Runtime on random inputs.
+ */
+class CompiledCnnModelsTest {
+  /** fp32 through ~50-70 convolutions: summation order differs from ONNX Runtime's. */
+  private static final double RTOL = 1e-3;
+  private static final double ATOL = 1e-4;
+
+  private NativeAllocator allocator;
+
+  @BeforeEach
+  void open() {
+    allocator = NativeAllocator.newRoot("compiled-cnn-models");
+  }
+
+  @AfterEach
+  void close() {
+    allocator.close();
+  }
+
+  private void check(String what, byte[] model, Map<String, Shape> shapes, Map<String, Tensor> inputs, long seed)
+      throws Exception {
+    Graph g = SpecializeInputs.apply(ModelCheck.importModel(model, null, what), shapes);
+    long t0 = System.nanoTime();
+    Graph opt = Optimizer.optimize(g, 3, List.of(), Map.of()).graph();
+    try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
+      System.out.printf("%s: %d kernels, optimized + compiled in %.0f ms (LLVM %s)%n", what, opt.nodes().size(),
+          (System.nanoTime() - t0) / 1e6, runner.library().times());
+      long t1 = System.nanoTime();
+      Map<String, Tensor> got = runner.run(inputs, 1);
+      System.out.printf("%s: one native run (1 thread) %.0f ms%n", what, (System.nanoTime() - t1) / 1e6);
+      Map<String, Tensor> want = OrtOracle.run(model, inputs);
+      for (Map.Entry<String, Tensor> e : want.entrySet()) {
+        System.out.println("compiled " + what + " vs ONNX Runtime (seed " + seed + "): "
+            + Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), RTOL, ATOL));
+      }
+    }
+  }
+
+  @Test
+  void ppOcrV3DetectorCompiledMatchesOnnxRuntime() throws Exception {
+    RandomTensors random = new RandomTensors();
+    check("ch_PP-OCRv3_det_infer", ModelCheck.resource("/models/ch_PP-OCRv3_det_infer.onnx"),
+        Map.of("x", Shape.of(1, 3, 160, 160)), Map.of("x", random.of(DType.FLOAT32, 1, 3, 160, 160)), random.seed());
+  }
+
+  @Test
+  void mobileDirectionClassifierCompiledMatchesOnnxRuntime() throws Exception {
+    RandomTensors random = new RandomTensors();
+    check("ch_ppocr_mobile_v2.0_cls_infer", ModelCheck.resource("/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"),
+        Map.of("x", Shape.of(2, 3, 48, 192)), Map.of("x", random.of(DType.FLOAT32, 2, 3, 48, 192)),
+        random.seed());
+  }
+
+  @Test
+  void lightResNet50CompiledMatchesOnnxRuntime() throws Exception {
+    Path file = Path.of(System.getProperty("nnvm.shared.dir", "../../shared"), "onnx-tests", "light",
+        "light_resnet50.onnx");
+    if (!Files.exists(file)) {
+      System.out.println("SKIPPED compiled light ResNet-50: " + file + " is missing (../shared/onnx-tests not present)");
+    }
+    Assumptions.assumeTrue(Files.exists(file), () -> file + " is missing");
+    RandomTensors random = new RandomTensors();
+    check("light_resnet50", Files.readAllBytes(file), Map.of(),
+        Map.of("gpu_0/data_0", random.of(DType.FLOAT32, 1, 3, 224, 224)), random.seed());
+  }
+}
