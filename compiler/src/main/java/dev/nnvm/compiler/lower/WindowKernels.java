@@ -123,7 +123,9 @@ final class WindowKernels {
     Stmt step = new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, Exprs.value(BinaryOp.MUL, x,
         Exprs.as(ops.w().apply(wIdx), dt))));
     Expr init = ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
-    Stmt loops = new Stmt.For(c, Exprs.i64(ops.inPerGroup()), g.windowLoops(step), Stmt.ForKind.SERIAL);
+    // Channels innermost: the window position's bounds checks and clamped indices are invariant in the
+    // channel loop, so they are computed once per tap instead of once per multiply-add.
+    Stmt loops = g.windowLoops(new Stmt.For(c, Exprs.i64(ops.inPerGroup()), step, Stmt.ForKind.SERIAL));
     return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, init), loops)), acc);
   }
 
@@ -211,12 +213,13 @@ final class WindowKernels {
     Expr x = Exprs.select(valid, Exprs.as(ctx.input(0, xIdx), dt), Exprs.constant(0, dt));
     Stmt step = new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, Exprs.value(BinaryOp.MUL, x,
         Exprs.as(ctx.input(1, wIdx), dt))));
+    Stmt loops = new Stmt.For(c, Exprs.i64(inPerGroup), step, Stmt.ForKind.SERIAL);
     for (int i = s - 1; i >= 0; i--) {
-      step = new Stmt.For(kVars.get(i), Exprs.i64(staticDim(ctx, w.shape().dim(i + 2))), step, Stmt.ForKind.SERIAL);
+      loops = new Stmt.For(kVars.get(i), Exprs.i64(staticDim(ctx, w.shape().dim(i + 2))), loops,
+          Stmt.ForKind.SERIAL);
     }
     Expr init = ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
-    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, init),
-        new Stmt.For(c, Exprs.i64(inPerGroup), step, Stmt.ForKind.SERIAL))), acc);
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, init), loops)), acc);
   }
 
   /** {@code alpha * sum_k A'[m, k] * B'[k, n] + beta * C[m, n]}, A' and B' transposed as asked, C broadcast. */
