@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -236,6 +237,13 @@ public final class KernelLowering {
           throw unsupported("outputs of shape " + oDims + " do not broadcast the window's result " + rDims);
         }
       }
+      TensorType rt = type(reduceNode.output(0));
+      if (innerVars.isEmpty() && outs.get(0).dtype() == rt.dtype()) {
+        Optional<WindowKernels.Sum> lanes = WindowKernels.laneSum(context(reduceNode), resultIndex);
+        if (lanes.isPresent()) {
+          return lanes(outs, vars, oDims, lanes.get());
+        }
+      }
       WindowKernels.Accumulation a = WindowKernels.accumulate(context(reduceNode), resultIndex);
       Expr.Local result = new Expr.Local("result", a.value().type());
       reduceIndex = resultIndex;
@@ -250,6 +258,37 @@ public final class KernelLowering {
       Stmt body = new Stmt.Seq(List.of(a.body(), new Stmt.Declare(result, a.value()),
           innerVars.isEmpty() ? store : serialNest(innerVars, innerDims, store)));
       return nest(outerVars, outerDims, body);
+    }
+
+    /**
+     * A sum over the window for all lanes of an output pixel at once
+     * (innermost loop over the last axis), accumulated in the first output;
+     * then the epilogue reads it back there, and the first output is
+     * written last. (A convolution group's output never shares memory with
+     * its inputs: the memory plan writes in place only for elementwise kernels.)
+     */
+    private Stmt lanes(List<BufferRef> outs, List<Expr.Var> vars, List<Expr> dims, WindowKernels.Sum sum) {
+      int last = vars.size() - 1;
+      BufferRef acc = outs.get(0);
+      List<Expr> index = new ArrayList<>(vars);
+      Expr at = Exprs.flatIndex(index, acc.shape());
+      reduceIndex = index;
+      reduceResult = new Expr.Load(acc, at);
+      List<Stmt> stores = new ArrayList<>();
+      for (int i = outs.size() - 1; i >= 0; i--) {
+        BufferRef out = outs.get(i);
+        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
+            out.dtype())));
+      }
+      Stmt.ForKind epilogueKind = stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL;
+      Stmt pixel = new Stmt.Seq(List.of(
+          new Stmt.For(vars.get(last), dims.get(last), new Stmt.Store(acc, at, sum.init()),
+              Stmt.ForKind.VECTORIZABLE),
+          sum.loops().apply(new Stmt.For(vars.get(last), dims.get(last), new Stmt.Store(acc, at,
+              Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, at), sum.term())), Stmt.ForKind.VECTORIZABLE)),
+          new Stmt.For(vars.get(last), dims.get(last), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
+              epilogueKind)));
+      return nest(vars.subList(0, last), dims.subList(0, last), pixel);
     }
 
     private void requireShapedLikeResult(List<BufferRef> outs, TensorType rt) {

@@ -100,6 +100,33 @@ final class WindowKernels {
   }
 
   private static Accumulation conv(LowerContext ctx, List<Expr> out, Operands ops) {
+    Sum sum = convSum(ctx, out, ops);
+    Expr.Local acc = new Expr.Local("acc", sum.init().type());
+    Stmt step = new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, sum.term()));
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, sum.init()), sum.loops().apply(step))), acc);
+  }
+
+  /**
+   * A sum spelled out: its start value, the term each step adds, and the
+   * loops around a step.
+   */
+  record Sum(Expr init, Expr term, Function<Stmt, Stmt> loops) {}
+
+  /**
+   * For nnvm.ConvNCHWc, the sum of output element {@code out} (whose last
+   * index is the channel lane): a kernel may run it for all lanes of a pixel
+   * at once, accumulating in the output, so the lane loop is the innermost,
+   * contiguous in the output and the packed weights, and vectorizes.
+   */
+  static java.util.Optional<Sum> laneSum(LowerContext ctx, List<Expr> out) {
+    Node n = ctx.node();
+    if (!n.domain().equals(NnvmOps.DOMAIN) || !n.opType().equals("ConvNCHWc")) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(convSum(ctx, out, blockedConv(ctx, out)));
+  }
+
+  private static Sum convSum(LowerContext ctx, List<Expr> out, Operands ops) {
     Expr n = ops.n() == null ? out.get(0) : ops.n();
     Expr m = ops.m() == null ? out.get(1) : ops.m();
     List<Expr> outSpatial = ops.outSpatial() == null ? out.subList(2, out.size()) : ops.outSpatial();
@@ -112,21 +139,19 @@ final class WindowKernels {
         spatialSizes(ctx.outputType(), 2, outSpatial.size()));
     DType dt = ctx.outputType().dtype();
     Expr.Var c = new Expr.Var("wc");
-    Expr channel = Exprs.add(Exprs.mul(Exprs.div(m, Exprs.i64(ops.outChannels() / group)),
+    Expr channel = group == 1 ? c : Exprs.add(Exprs.mul(Exprs.div(m, Exprs.i64(ops.outChannels() / group)),
         Exprs.i64(ops.inPerGroup())), c);
     List<Expr> xIdx = new ArrayList<>(List.of(n, channel));
     xIdx.addAll(g.clamped);
     List<Expr> wIdx = new ArrayList<>(List.of(m, c));
     wIdx.addAll(g.kernelVars);
-    Expr.Local acc = new Expr.Local("acc", dt);
     Expr x = Exprs.select(g.inside, Exprs.as(ops.x().apply(xIdx), dt), Exprs.constant(0, dt));
-    Stmt step = new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, Exprs.value(BinaryOp.MUL, x,
-        Exprs.as(ops.w().apply(wIdx), dt))));
+    Expr term = Exprs.value(BinaryOp.MUL, x, Exprs.as(ops.w().apply(wIdx), dt));
     Expr init = ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
     // Channels innermost: the window position's bounds checks and clamped indices are invariant in the
     // channel loop, so they are computed once per tap instead of once per multiply-add.
-    Stmt loops = g.windowLoops(new Stmt.For(c, Exprs.i64(ops.inPerGroup()), step, Stmt.ForKind.SERIAL));
-    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, init), loops)), acc);
+    return new Sum(init, term, step -> g.windowLoops(new Stmt.For(c, Exprs.i64(ops.inPerGroup()), step,
+        Stmt.ForKind.SERIAL)));
   }
 
   private static Accumulation pool(LowerContext ctx, List<Expr> out, boolean max) {
