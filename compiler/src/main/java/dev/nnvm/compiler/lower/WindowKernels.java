@@ -9,7 +9,9 @@ import dev.nnvm.compiler.ops.NnvmOps;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Dim;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -118,12 +120,12 @@ final class WindowKernels {
    * at once, accumulating in the output, so the lane loop is the innermost,
    * contiguous in the output and the packed weights, and vectorizes.
    */
-  static java.util.Optional<Sum> laneSum(LowerContext ctx, List<Expr> out) {
+  static Optional<Sum> laneSum(LowerContext ctx, List<Expr> out) {
     Node n = ctx.node();
     if (!n.domain().equals(NnvmOps.DOMAIN) || !n.opType().equals("ConvNCHWc")) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.of(convSum(ctx, out, blockedConv(ctx, out)));
+    return Optional.of(convSum(ctx, out, blockedConv(ctx, out)));
   }
 
   private static Sum convSum(LowerContext ctx, List<Expr> out, Operands ops) {
@@ -340,7 +342,7 @@ final class WindowKernels {
       long[] v = ctx.hasAttr(attr) ? ctx.attrInts(attr) : null;
       if (v == null) {
         v = new long[s];
-        java.util.Arrays.fill(v, 1);
+        Arrays.fill(v, 1);
       }
       if (v.length != s) {
         throw new UnsupportedModelException(ctx.node().describe() + ": " + attr + " has " + v.length

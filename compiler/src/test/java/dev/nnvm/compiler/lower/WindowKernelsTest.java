@@ -125,6 +125,15 @@ class WindowKernelsTest {
     assertTrue(opt.nodes().stream().anyMatch(n -> n.opType().equals("Fused")
         && n.attribute("body").asGraph().nodes().stream().map(Node::opType).anyMatch("ConvNCHWc"::equals)),
         "level 3 should run the convolutions in NCHW8c");
+    int blocked = 0;
+    for (Node n : opt.nodes()) {
+      String loops = KernelInterpreter.describe(KernelLowering.standard().lower(n, opt));
+      if (n.name().contains("convnchwc")) {
+        assertTrue(loops.contains("i4 < 8 (VECTORIZABLE)"), "the lanes of a pixel accumulate together:\n" + loops);
+        blocked++;
+      }
+    }
+    assertEquals(2, blocked, "blocked convolution kernels");
   }
 
   private static final String TRANSPOSED = "graph main(%x: f32[1, 4, 5, 6]) -> (%u: f32[1, 3, 10, 12], "
