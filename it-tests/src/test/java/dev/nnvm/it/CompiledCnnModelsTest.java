@@ -111,7 +111,8 @@ class CompiledCnnModelsTest {
     Path file = Path.of(System.getProperty("nnvm.shared.dir", "../../shared"), "onnx-tests", "light",
         "light_resnet50.onnx");
     if (!Files.exists(file)) {
-      System.out.println("SKIPPED compiled light ResNet-50: " + file + " is missing (../shared/onnx-tests not present)");
+      System.out.println("SKIPPED compiled light ResNet-50: " + file
+          + " is missing (../shared/onnx-tests not present)");
     }
     Assumptions.assumeTrue(Files.exists(file), () -> file + " is missing");
     RandomTensors random = new RandomTensors();

@@ -171,7 +171,11 @@ public final class KernelLowering {
       int rank = xt.shape().rank();
       int[] axes = LoweringRules.reducedAxes(ctx, rank);
       boolean keep = LoweringRules.keepDims(ctx);
-      requireShapedLikeResult(outs, rt);
+      for (BufferRef out : outs) {
+        if (!type(out.name()).shape().equals(rt.shape())) {
+          throw unsupported("output '" + out.name() + "' is not shaped like the reduction's result");
+        }
+      }
       List<Expr> xDims = LowerContext.dims(xt);
       List<Expr> rDims = LowerContext.dims(rt);
       List<Expr.Var> outVars = loopVars("i", rDims.size());
@@ -200,7 +204,13 @@ public final class KernelLowering {
       inner.add(new Stmt.Declare(accumulator, kind.init(acc)));
       inner.add(redVars.isEmpty() ? accumulate : serialNest(redVars, redExtents, accumulate));
       inner.add(new Stmt.Declare(result, kind.finish(accumulator, Exprs.product(redExtents))));
-      return storeAccumulated(outs, outVars, rDims, inner, result);
+      reduceIndex = new ArrayList<>(outVars);
+      reduceResult = result;
+      for (BufferRef out : outs) {
+        inner.add(new Stmt.Store(out, Exprs.flatIndex(reduceIndex, out.shape()), Exprs.as(valueAt(out.name(),
+            reduceIndex), out.dtype())));
+      }
+      return nest(outVars, rDims, new Stmt.Seq(inner));
     }
 
     /**
@@ -289,26 +299,6 @@ public final class KernelLowering {
           new Stmt.For(vars.get(last), dims.get(last), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
               epilogueKind)));
       return nest(vars.subList(0, last), dims.subList(0, last), pixel);
-    }
-
-    private void requireShapedLikeResult(List<BufferRef> outs, TensorType rt) {
-      for (BufferRef out : outs) {
-        if (!type(out.name()).shape().equals(rt.shape())) {
-          throw unsupported("output '" + out.name() + "' is not shaped like the reduction's result");
-        }
-      }
-    }
-
-    /** Loops over the accumulated result's shape; each output is the group's value at the result's index. */
-    private Stmt storeAccumulated(List<BufferRef> outs, List<Expr.Var> outVars, List<Expr> rDims, List<Stmt> inner,
-        Expr.Local result) {
-      reduceIndex = new ArrayList<>(outVars);
-      reduceResult = result;
-      for (BufferRef out : outs) {
-        inner.add(new Stmt.Store(out, Exprs.flatIndex(reduceIndex, out.shape()), Exprs.as(valueAt(out.name(),
-            reduceIndex), out.dtype())));
-      }
-      return nest(outVars, rDims, new Stmt.Seq(inner));
     }
 
     private List<Expr.Var> loopVars(String prefix, int n) {

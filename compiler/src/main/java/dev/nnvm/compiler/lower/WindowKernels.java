@@ -39,7 +39,8 @@ final class WindowKernels {
     if (n.domain().equals(NnvmOps.DOMAIN)) {
       return n.opType().equals("ConvNCHWc");
     }
-    return n.domain().isEmpty() && List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Gemm").contains(n.opType());
+    return n.domain().isEmpty()
+        && List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Gemm").contains(n.opType());
   }
 
   /** The accumulation of output element {@code out} (a multi-index into output 0) of a node it handles. */
