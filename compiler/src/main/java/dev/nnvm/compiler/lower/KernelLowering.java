@@ -10,11 +10,13 @@ import dev.nnvm.compiler.ir.op.OpDef;
 import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.compiler.ops.NnvmOps;
 import dev.nnvm.runtime.DType;
+import dev.nnvm.runtime.Dim;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -29,7 +31,9 @@ import java.util.Set;
  * with a reduction (pattern REDUCE) loops over the reduction's output, runs
  * an accumulator over the reduced axes with the inlined producers inside,
  * and then evaluates the elementwise consumers of the reduction on the
- * accumulated value.
+ * accumulated value. A group whose master is a sliding-window operator
+ * (convolution, pooling: {@link WindowKernels}) is lowered the same way, with
+ * the window's accumulation in place of the reduction's.
  */
 public final class KernelLowering {
   private final OpRegistry registry;
@@ -101,7 +105,7 @@ public final class KernelLowering {
         outs.add(buffer(out.name(), out.type(), "out"));
       }
       for (Node n : body.nodes()) {
-        if (rules.reduction(n).isPresent()) {
+        if (rules.reduction(n).isPresent() || WindowKernels.handles(n)) {
           if (reduceNode != null) {
             throw unsupported("two reductions in one kernel");
           }
@@ -156,6 +160,9 @@ public final class KernelLowering {
     }
 
     private Stmt reduction(List<BufferRef> outs) {
+      if (WindowKernels.handles(reduceNode)) {
+        return window(outs);
+      }
       Reduction kind = rules.reduction(reduceNode).orElseThrow();
       String x = reduceNode.input(0);
       TensorType xt = type(x);
@@ -206,6 +213,94 @@ public final class KernelLowering {
       return nest(outVars, rDims, new Stmt.Seq(inner));
     }
 
+    /**
+     * A window operator (convolution, pooling, Gemm): its accumulation per
+     * element of its result, then the epilogue. The group's outputs may
+     * broadcast the result along axes where it has size 1 (a squeeze-excite
+     * scale); those axes loop inside, after the accumulation.
+     */
+    private Stmt window(List<BufferRef> outs) {
+      List<Expr> rDims = LowerContext.dims(type(reduceNode.output(0)));
+      List<Expr> oDims = outs.get(0).shape();
+      for (BufferRef out : outs) {
+        if (!out.shape().equals(oDims) || out.rank() != rDims.size()) {
+          throw unsupported("outputs " + outs.stream().map(BufferRef::name).toList()
+              + " are not one shape that broadcasts the window's result");
+        }
+      }
+      List<Expr.Var> vars = loopVars("i", rDims.size());
+      List<Expr.Var> outerVars = new ArrayList<>();
+      List<Expr> outerDims = new ArrayList<>();
+      List<Expr.Var> innerVars = new ArrayList<>();
+      List<Expr> innerDims = new ArrayList<>();
+      List<Expr> resultIndex = new ArrayList<>();
+      for (int d = 0; d < rDims.size(); d++) {
+        if (rDims.get(d).equals(oDims.get(d))) {
+          outerVars.add(vars.get(d));
+          outerDims.add(oDims.get(d));
+          resultIndex.add(vars.get(d));
+        } else if (Long.valueOf(1).equals(Exprs.constValue(rDims.get(d)))) {
+          innerVars.add(vars.get(d));
+          innerDims.add(oDims.get(d));
+          resultIndex.add(Exprs.i64(0));
+        } else {
+          throw unsupported("outputs of shape " + oDims + " do not broadcast the window's result " + rDims);
+        }
+      }
+      TensorType rt = type(reduceNode.output(0));
+      if (innerVars.isEmpty() && outs.get(0).dtype() == rt.dtype()) {
+        Optional<WindowKernels.Sum> lanes = WindowKernels.laneSum(context(reduceNode), resultIndex);
+        if (lanes.isPresent()) {
+          return lanes(outs, vars, oDims, lanes.get());
+        }
+      }
+      WindowKernels.Accumulation a = WindowKernels.accumulate(context(reduceNode), resultIndex);
+      Expr.Local result = new Expr.Local("result", a.value().type());
+      reduceIndex = resultIndex;
+      reduceResult = result;
+      List<Stmt> stores = new ArrayList<>();
+      List<Expr> index = new ArrayList<>(vars);
+      for (BufferRef out : outs) {
+        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
+            out.dtype())));
+      }
+      Stmt store = stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores);
+      Stmt body = new Stmt.Seq(List.of(a.body(), new Stmt.Declare(result, a.value()),
+          innerVars.isEmpty() ? store : serialNest(innerVars, innerDims, store)));
+      return nest(outerVars, outerDims, body);
+    }
+
+    /**
+     * A sum over the window for all lanes of an output pixel at once
+     * (innermost loop over the last axis), accumulated in the first output;
+     * then the epilogue reads it back there, and the first output is
+     * written last. (A convolution group's output never shares memory with
+     * its inputs: the memory plan writes in place only for elementwise kernels.)
+     */
+    private Stmt lanes(List<BufferRef> outs, List<Expr.Var> vars, List<Expr> dims, WindowKernels.Sum sum) {
+      int last = vars.size() - 1;
+      BufferRef acc = outs.get(0);
+      List<Expr> index = new ArrayList<>(vars);
+      Expr at = Exprs.flatIndex(index, acc.shape());
+      reduceIndex = index;
+      reduceResult = new Expr.Load(acc, at);
+      List<Stmt> stores = new ArrayList<>();
+      for (int i = outs.size() - 1; i >= 0; i--) {
+        BufferRef out = outs.get(i);
+        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
+            out.dtype())));
+      }
+      Stmt.ForKind epilogueKind = stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL;
+      Stmt pixel = new Stmt.Seq(List.of(
+          new Stmt.For(vars.get(last), dims.get(last), new Stmt.Store(acc, at, sum.init()),
+              Stmt.ForKind.VECTORIZABLE),
+          sum.loops().apply(new Stmt.For(vars.get(last), dims.get(last), new Stmt.Store(acc, at,
+              Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, at), sum.term())), Stmt.ForKind.VECTORIZABLE)),
+          new Stmt.For(vars.get(last), dims.get(last), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
+              epilogueKind)));
+      return nest(vars.subList(0, last), dims.subList(0, last), pixel);
+    }
+
     private List<Expr.Var> loopVars(String prefix, int n) {
       List<Expr.Var> vars = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -249,7 +344,7 @@ public final class KernelLowering {
         throw unsupported("'" + value + "' is neither an input nor computed in the kernel");
       }
       if (n == reduceNode) {
-        if (!index.equals(reduceIndex)) {
+        if (!sameElement(index, reduceIndex, type(n.output(0)))) {
           throw unsupported("the reduction's result is read at another index than it is computed");
         }
         return reduceResult;
@@ -259,6 +354,20 @@ public final class KernelLowering {
       }
       ComputeRule rule = rules.rule(n).orElseThrow(() -> unsupported("no loop lowering for " + n.qualifiedOp()));
       return rule.compute(context(n), index);
+    }
+
+    /** Whether two indices name one element of a value: they agree except on axes of size 1. */
+    private boolean sameElement(List<Expr> a, List<Expr> b, TensorType t) {
+      if (a.size() != b.size()) {
+        return false;
+      }
+      for (int d = 0; d < a.size(); d++) {
+        Dim dim = t.shape().dim(d);
+        if (!a.get(d).equals(b.get(d)) && !(dim.isStatic() && dim.value() == 1)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private LowerContext context(Node n) {

@@ -28,6 +28,7 @@ public final class LoweringRules {
   private LoweringRules() {
     registerElementwise();
     registerInjective();
+    registerCnn();
     reductions.put("::ReduceSum", Reduction.SUM);
     reductions.put("::ReduceMean", Reduction.MEAN);
     reductions.put("::ReduceMax", Reduction.MAX);
@@ -353,5 +354,13 @@ public final class LoweringRules {
     }
     return ctx.constant(input).map(Tensor::toLongArray).orElseThrow(() -> new UnsupportedModelException(
         ctx.node().describe() + ": slice parameters computed at run time cannot be lowered"));
+  }
+
+  private void registerCnn() {
+    rules.put(dev.nnvm.compiler.ops.NnvmOps.DOMAIN + "::" + dev.nnvm.compiler.ops.NnvmOps.LAYOUT_TRANSFORM,
+        CnnRules::layoutTransform);
+    put("Pad", CnnRules::pad);
+    put("Resize", CnnRules::resize);
+    put("Upsample", CnnRules::resize);
   }
 }

@@ -16,7 +16,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Recognizes kernels that are matrix products (MatMul, nnvm.MatMulBias, alone
+ * Recognizes kernels that are matrix products (MatMul, nnvm.MatMulBias, Gemm
+ * without transposes or scaling and with a per-column or no C, alone
  * or as the master of a fused group with an elementwise epilogue) and says
  * how to run them with the packed GEMM: batches of row-major [M, K] x [K, N]
  * (+ bias) written into the kernel's output, then the epilogue as a loop
@@ -65,7 +66,13 @@ final class MatrixProducts {
   private static Plan product(Node n, java.util.function.Function<String, TensorType> types) {
     boolean matmul = n.domain().isEmpty() && n.opType().equals("MatMul");
     boolean biased = n.domain().equals(NnvmOps.DOMAIN) && n.opType().equals(NnvmOps.MATMUL_BIAS);
-    if (!matmul && !biased) {
+    boolean gemm = n.domain().isEmpty() && n.opType().equals("Gemm");
+    if (gemm) {
+      if (!plainGemm(n)) {
+        return null;
+      }
+      biased = n.hasInput(2);
+    } else if (!matmul && !biased) {
       return null;
     }
     TensorType a = types.apply(n.input(0));
@@ -111,6 +118,21 @@ final class MatrixProducts {
     }
     return new Plan(n.input(0), n.input(1), biased ? n.input(2) : null, n.output(0), n.output(0), batches, m,
         Exprs.dim(nDim), Exprs.dim(kDim), batchedB, null);
+  }
+
+  /** A Gemm that is {@code A @ B (+ C)}: no transposes, alpha and beta 1 (others run as loop kernels). */
+  private static boolean plainGemm(Node n) {
+    for (String flag : List.of("transA", "transB")) {
+      if (n.attribute(flag) != null && n.attribute(flag).asInt() != 0) {
+        return false;
+      }
+    }
+    for (String scale : List.of("alpha", "beta")) {
+      if (n.attribute(scale) != null && n.attribute(scale).asFloat() != 1f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The group minus its master, as a fused node that reads the product's result as an input. */

@@ -1,0 +1,385 @@
+package dev.nnvm.compiler.lower;
+
+import dev.nnvm.compiler.ir.Node;
+import dev.nnvm.compiler.ir.TensorType;
+import dev.nnvm.compiler.ir.UnsupportedModelException;
+import dev.nnvm.compiler.lower.Expr.BinaryOp;
+import dev.nnvm.compiler.lower.Expr.CompareOp;
+import dev.nnvm.compiler.ops.NnvmOps;
+import dev.nnvm.runtime.DType;
+import dev.nnvm.runtime.Dim;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Sliding-window operators (Conv, nnvm.ConvNCHWc, ConvTranspose, MaxPool, AveragePool) as
+ * accumulations: one output element is a scalar accumulator run over the
+ * window (and, for convolutions, the input channels of the element's group),
+ * then a final value. Gemm products that the packed GEMM does not take
+ * (transposed operands, alpha or beta other than 1) are accumulations over K
+ * the same way. The kernel lowering wraps it in loops over the output
+ * and evaluates the fused epilogue (bias, activation, residual) on the value
+ * at the same index, so a fused convolution group is one loop nest.
+ *
+ * <p>Padding: a window position outside the input is read at the clamped
+ * (in-bounds) position and its value selected away, so the generated code
+ * never reads outside a buffer.
+ */
+final class WindowKernels {
+  /** The statements that accumulate one output element, and its value afterwards. */
+  record Accumulation(Stmt body, Expr value) {}
+
+  private WindowKernels() {}
+
+  /** Whether {@code n} is lowered as an accumulation here. */
+  static boolean handles(Node n) {
+    if (n.domain().equals(NnvmOps.DOMAIN)) {
+      return n.opType().equals("ConvNCHWc");
+    }
+    return n.domain().isEmpty()
+        && List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Gemm").contains(n.opType());
+  }
+
+  /** The accumulation of output element {@code out} (a multi-index into output 0) of a node it handles. */
+  static Accumulation accumulate(LowerContext ctx, List<Expr> out) {
+    Node n = ctx.node();
+    switch (n.opType()) {
+      case "Conv":
+        return conv(ctx, out, plainConv(ctx));
+      case "ConvNCHWc":
+        return conv(ctx, out, blockedConv(ctx, out));
+      case "ConvTranspose":
+        return convTranspose(ctx, out);
+      case "Gemm":
+        return gemm(ctx, out);
+      case "MaxPool":
+        if (n.outputs().size() > 1 && !n.output(1).isEmpty()) {
+          throw new UnsupportedModelException(n.describe() + ": MaxPool's Indices output cannot be compiled");
+        }
+        return pool(ctx, out, true);
+      default:
+        return pool(ctx, out, false);
+    }
+  }
+
+  /**
+   * How a convolution reads its operands in plain coordinates: the input at
+   * [n, channel, spatial...], the weights at [m, c, kernel...]; its output
+   * channel from the output index, and its spatial output positions.
+   */
+  private record Operands(Function<List<Expr>, Expr> x, Function<List<Expr>, Expr> w, List<Expr> inSpatial,
+      long[] kernel, long inPerGroup, long outChannels, Expr n, Expr m, List<Expr> outSpatial) {}
+
+  private static Operands plainConv(LowerContext ctx) {
+    TensorType w = ctx.inputType(1);
+    List<Expr> xDims = LowerContext.dims(ctx.inputType(0));
+    long[] kernel = new long[w.shape().rank() - 2];
+    for (int i = 0; i < kernel.length; i++) {
+      kernel[i] = staticDim(ctx, w.shape().dim(i + 2));
+    }
+    return new Operands(idx -> ctx.input(0, idx), idx -> ctx.input(1, idx), xDims.subList(2, xDims.size()), kernel,
+        staticDim(ctx, w.shape().dim(1)), staticDim(ctx, w.shape().dim(0)), null, null, null);
+  }
+
+  /** NCHW{b}c data and weights packed as [O/b, I/bi, KH, KW, bi, b] (see ops BlockedLayoutOps). */
+  private static Operands blockedConv(LowerContext ctx, List<Expr> out) {
+    Expr b = Exprs.i64(ctx.attrInt("block"));
+    Expr bi = Exprs.i64(ctx.attrInt("weight_block_in"));
+    TensorType w = ctx.inputType(1);
+    List<Expr> xDims = LowerContext.dims(ctx.inputType(0));
+    long[] kernel = {staticDim(ctx, w.shape().dim(2)), staticDim(ctx, w.shape().dim(3))};
+    Function<List<Expr>, Expr> x = idx -> ctx.input(0, List.of(idx.get(0), Exprs.div(idx.get(1), b), idx.get(2),
+        idx.get(3), Exprs.rem(idx.get(1), b)));
+    Function<List<Expr>, Expr> wAt = idx -> ctx.input(1, List.of(Exprs.div(idx.get(0), b), Exprs.div(idx.get(1), bi),
+        idx.get(2), idx.get(3), Exprs.rem(idx.get(1), bi), Exprs.rem(idx.get(0), b)));
+    long inPerGroup = staticDim(ctx, w.shape().dim(1)) * ctx.attrInt("weight_block_in");
+    long outChannels = staticDim(ctx, w.shape().dim(0)) * ctx.attrInt("block");
+    Expr m = Exprs.add(Exprs.mul(out.get(1), b), out.get(4));
+    return new Operands(x, wAt, xDims.subList(2, 4), kernel, inPerGroup, outChannels, out.get(0), m,
+        out.subList(2, 4));
+  }
+
+  private static Accumulation conv(LowerContext ctx, List<Expr> out, Operands ops) {
+    Sum sum = convSum(ctx, out, ops);
+    Expr.Local acc = new Expr.Local("acc", sum.init().type());
+    Stmt step = new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, sum.term()));
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, sum.init()), sum.loops().apply(step))), acc);
+  }
+
+  /**
+   * A sum spelled out: its start value, the term each step adds, and the
+   * loops around a step.
+   */
+  record Sum(Expr init, Expr term, Function<Stmt, Stmt> loops) {}
+
+  /**
+   * For nnvm.ConvNCHWc, the sum of output element {@code out} (whose last
+   * index is the channel lane): a kernel may run it for all lanes of a pixel
+   * at once, accumulating in the output, so the lane loop is the innermost,
+   * contiguous in the output and the packed weights, and vectorizes.
+   */
+  static Optional<Sum> laneSum(LowerContext ctx, List<Expr> out) {
+    Node n = ctx.node();
+    if (!n.domain().equals(NnvmOps.DOMAIN) || !n.opType().equals("ConvNCHWc")) {
+      return Optional.empty();
+    }
+    return Optional.of(convSum(ctx, out, blockedConv(ctx, out)));
+  }
+
+  private static Sum convSum(LowerContext ctx, List<Expr> out, Operands ops) {
+    Expr n = ops.n() == null ? out.get(0) : ops.n();
+    Expr m = ops.m() == null ? out.get(1) : ops.m();
+    List<Expr> outSpatial = ops.outSpatial() == null ? out.subList(2, out.size()) : ops.outSpatial();
+    long group = ctx.hasAttr("group") ? ctx.attrInt("group") : 1;
+    if (ops.outChannels() % group != 0) {
+      throw new UnsupportedModelException(ctx.node().describe() + ": " + ops.outChannels()
+          + " output channels are not divisible into " + group + " groups");
+    }
+    Geometry g = Geometry.of(ctx, ops.inSpatial(), ops.kernel(), outSpatial,
+        spatialSizes(ctx.outputType(), 2, outSpatial.size()));
+    DType dt = ctx.outputType().dtype();
+    Expr.Var c = new Expr.Var("wc");
+    Expr channel = group == 1 ? c : Exprs.add(Exprs.mul(Exprs.div(m, Exprs.i64(ops.outChannels() / group)),
+        Exprs.i64(ops.inPerGroup())), c);
+    List<Expr> xIdx = new ArrayList<>(List.of(n, channel));
+    xIdx.addAll(g.clamped);
+    List<Expr> wIdx = new ArrayList<>(List.of(m, c));
+    wIdx.addAll(g.kernelVars);
+    Expr x = Exprs.select(g.inside, Exprs.as(ops.x().apply(xIdx), dt), Exprs.constant(0, dt));
+    Expr term = Exprs.value(BinaryOp.MUL, x, Exprs.as(ops.w().apply(wIdx), dt));
+    Expr init = ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
+    // Channels innermost: the window position's bounds checks and clamped indices are invariant in the
+    // channel loop, so they are computed once per tap instead of once per multiply-add.
+    return new Sum(init, term, step -> g.windowLoops(new Stmt.For(c, Exprs.i64(ops.inPerGroup()), step,
+        Stmt.ForKind.SERIAL)));
+  }
+
+  private static Accumulation pool(LowerContext ctx, List<Expr> out, boolean max) {
+    if (ctx.hasAttr("storage_order") && ctx.attrInt("storage_order") != 0) {
+      throw new UnsupportedModelException(ctx.node().describe() + ": column-major storage_order cannot be compiled");
+    }
+    TensorType xt = ctx.inputType(0);
+    List<Expr> xDims = LowerContext.dims(xt);
+    long[] kernel = ctx.attrInts("kernel_shape");
+    List<Expr> outSpatial = out.subList(2, out.size());
+    Geometry g = Geometry.of(ctx, xDims.subList(2, xDims.size()), kernel, outSpatial,
+        spatialSizes(ctx.outputType(), 2, outSpatial.size()));
+    DType dt = xt.dtype();
+    List<Expr> xIdx = new ArrayList<>(out.subList(0, 2));
+    xIdx.addAll(g.clamped);
+    Expr x = ctx.input(0, xIdx);
+    Expr.Local acc = new Expr.Local("acc", dt);
+    if (max) {
+      Stmt step = new Stmt.Assign(acc, Exprs.select(g.inside, Exprs.value(BinaryOp.MAX, acc, x), acc));
+      return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(Double.NEGATIVE_INFINITY,
+          dt)), g.windowLoops(step))), acc);
+    }
+    boolean includePad = ctx.hasAttr("count_include_pad") && ctx.attrInt("count_include_pad") != 0;
+    Expr.Local count = new Expr.Local("count", dt);
+    Expr counted = includePad ? g.insidePadded : g.inside;
+    Stmt step = new Stmt.Seq(List.of(
+        new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, Exprs.select(g.inside, x, Exprs.constant(0, dt)))),
+        new Stmt.Assign(count, Exprs.value(BinaryOp.ADD, count, Exprs.select(counted, Exprs.constant(1, dt),
+            Exprs.constant(0, dt))))));
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(0, dt)),
+        new Stmt.Declare(count, Exprs.constant(0, dt)), g.windowLoops(step))),
+        Exprs.value(BinaryOp.DIV, acc, count));
+  }
+
+  /**
+   * ConvTranspose as a gather: output position o takes input position
+   * i = (o + padBegin - k * dilation) / stride for every kernel tap k where
+   * that division is exact and i is inside the input; weights are
+   * [C, M / group, kernel...].
+   */
+  private static Accumulation convTranspose(LowerContext ctx, List<Expr> out) {
+    TensorType xt = ctx.inputType(0);
+    TensorType w = ctx.inputType(1);
+    int s = xt.shape().rank() - 2;
+    List<Expr> xDims = LowerContext.dims(xt);
+    long group = ctx.attrInt("group");
+    long inPerGroup = staticDim(ctx, xt.shape().dim(1)) / group;
+    long outPerGroup = staticDim(ctx, w.shape().dim(1));
+    long[] strides = Geometry.spatial(ctx, "strides", s);
+    long[] dilations = Geometry.spatial(ctx, "dilations", s);
+    long[] outputPadding = ctx.hasAttr("output_padding") ? ctx.attrInts("output_padding") : new long[s];
+    String auto = ctx.hasAttr("auto_pad") ? ctx.attrString("auto_pad") : "NOTSET";
+    long[] pads = ctx.hasAttr("pads") ? ctx.attrInts("pads") : new long[2 * s];
+    DType dt = ctx.outputType().dtype();
+    Expr m = out.get(1);
+    Expr.Var c = new Expr.Var("wc");
+    Expr channel = Exprs.add(Exprs.mul(Exprs.div(m, Exprs.i64(outPerGroup)), Exprs.i64(inPerGroup)), c);
+    List<Expr> xIdx = new ArrayList<>(List.of(out.get(0), channel));
+    List<Expr> wIdx = new ArrayList<>(List.of(channel, Exprs.rem(m, Exprs.i64(outPerGroup))));
+    List<Expr.Var> kVars = new ArrayList<>();
+    Expr valid = null;
+    for (int i = 0; i < s; i++) {
+      long k = staticDim(ctx, w.shape().dim(i + 2));
+      long padBegin = pads[i];
+      if (!auto.equals("NOTSET") || ctx.hasAttr("output_shape")) {
+        long in = staticDim(ctx, xt.shape().dim(i + 2));
+        long total = strides[i] * (in - 1) + outputPadding[i] + (k - 1) * dilations[i] + 1
+            - staticDim(ctx, ctx.outputType().shape().dim(i + 2));
+        padBegin = auto.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+      }
+      Expr.Var kv = new Expr.Var("wk" + i);
+      kVars.add(kv);
+      wIdx.add(kv);
+      Expr num = Exprs.sub(Exprs.add(out.get(i + 2), Exprs.i64(padBegin)), Exprs.mul(kv, Exprs.i64(dilations[i])));
+      Expr pos = Exprs.div(num, Exprs.i64(strides[i]));
+      Expr ok = Exprs.value(BinaryOp.AND, Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, num, Exprs.i64(0)),
+          Exprs.compare(CompareOp.EQ, Exprs.rem(num, Exprs.i64(strides[i])), Exprs.i64(0))),
+          Exprs.compare(CompareOp.LT, pos, xDims.get(i + 2)));
+      valid = valid == null ? ok : Exprs.value(BinaryOp.AND, valid, ok);
+      xIdx.add(Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, pos,
+          Exprs.sub(xDims.get(i + 2), Exprs.i64(1)))));
+    }
+    Expr.Local acc = new Expr.Local("acc", dt);
+    Expr x = Exprs.select(valid, Exprs.as(ctx.input(0, xIdx), dt), Exprs.constant(0, dt));
+    Stmt step = new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc, Exprs.value(BinaryOp.MUL, x,
+        Exprs.as(ctx.input(1, wIdx), dt))));
+    Stmt loops = new Stmt.For(c, Exprs.i64(inPerGroup), step, Stmt.ForKind.SERIAL);
+    for (int i = s - 1; i >= 0; i--) {
+      loops = new Stmt.For(kVars.get(i), Exprs.i64(staticDim(ctx, w.shape().dim(i + 2))), loops,
+          Stmt.ForKind.SERIAL);
+    }
+    Expr init = ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, init), loops)), acc);
+  }
+
+  /** {@code alpha * sum_k A'[m, k] * B'[k, n] + beta * C[m, n]}, A' and B' transposed as asked, C broadcast. */
+  private static Accumulation gemm(LowerContext ctx, List<Expr> out) {
+    DType dt = ctx.outputType().dtype();
+    boolean ta = ctx.attrInt("transA") != 0;
+    boolean tb = ctx.attrInt("transB") != 0;
+    Expr.Var k = new Expr.Var("wk");
+    Expr m = out.get(0);
+    Expr n = out.get(1);
+    Expr kSize = Exprs.dim(ctx.inputType(0).shape().dim(ta ? 0 : 1));
+    Expr a = ctx.input(0, ta ? List.of(k, m) : List.of(m, k));
+    Expr b = ctx.input(1, tb ? List.of(n, k) : List.of(k, n));
+    Expr.Local acc = new Expr.Local("acc", dt);
+    Stmt loop = new Stmt.For(k, kSize, new Stmt.Assign(acc, Exprs.value(BinaryOp.ADD, acc,
+        Exprs.value(BinaryOp.MUL, a, b))), Stmt.ForKind.SERIAL);
+    Expr value = Exprs.value(BinaryOp.MUL, acc, Exprs.constant(ctx.attrFloat("alpha"), dt));
+    if (ctx.node().hasInput(2)) {
+      value = Exprs.value(BinaryOp.ADD, value, Exprs.value(BinaryOp.MUL, ctx.broadcastInput(2, out),
+          Exprs.constant(ctx.attrFloat("beta"), dt)));
+    }
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(0, dt)), loop)), value);
+  }
+
+  /** Static sizes of {@code count} axes of a type from {@code first}, or -1 where symbolic. */
+  private static long[] spatialSizes(TensorType t, int first, int count) {
+    long[] s = new long[count];
+    for (int i = 0; i < count; i++) {
+      Dim d = t.shape().dim(first + i);
+      s[i] = d.isStatic() ? d.value() : -1;
+    }
+    return s;
+  }
+
+  private static long staticDim(LowerContext ctx, Dim d) {
+    if (!d.isStatic()) {
+      throw new UnsupportedModelException(ctx.node().describe() + ": weights need static shapes, got " + d);
+    }
+    return d.value();
+  }
+
+  /**
+   * The window of one output position: kernel loop variables, the input
+   * positions they read (clamped into the input), whether each is inside the
+   * input, and whether it is inside the padded input.
+   */
+  private static final class Geometry {
+    final List<Expr.Var> kernelVars = new ArrayList<>();
+    final List<Expr> kernelExtents = new ArrayList<>();
+    final List<Expr> clamped = new ArrayList<>();
+    Expr inside;
+    Expr insidePadded;
+
+    static Geometry of(LowerContext ctx, List<Expr> in, long[] kernel, List<Expr> outSpatial, long[] outSizes) {
+      int s = in.size();
+      if (kernel == null || kernel.length != s) {
+        throw new UnsupportedModelException(ctx.node().describe() + ": kernel of " + (kernel == null ? 0
+            : kernel.length) + " axes for " + s + " spatial axes");
+      }
+      long[] strides = spatial(ctx, "strides", s);
+      long[] dilations = spatial(ctx, "dilations", s);
+      long[][] pads = pads(ctx, in, kernel, strides, dilations, outSizes);
+      Geometry g = new Geometry();
+      for (int i = 0; i < s; i++) {
+        Expr.Var k = new Expr.Var("wk" + i);
+        g.kernelVars.add(k);
+        g.kernelExtents.add(Exprs.i64(kernel[i]));
+        Expr pos = Exprs.add(Exprs.sub(Exprs.mul(outSpatial.get(i), Exprs.i64(strides[i])), Exprs.i64(pads[0][i])),
+            Exprs.mul(k, Exprs.i64(dilations[i])));
+        Expr last = Exprs.sub(in.get(i), Exprs.i64(1));
+        g.clamped.add(Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, pos, last)));
+        g.inside = and(g.inside, and(Exprs.compare(CompareOp.GE, pos, Exprs.i64(0)),
+            Exprs.compare(CompareOp.LT, pos, in.get(i))));
+        g.insidePadded = and(g.insidePadded, and(Exprs.compare(CompareOp.GE, pos, Exprs.i64(-pads[0][i])),
+            Exprs.compare(CompareOp.LT, pos, Exprs.add(in.get(i), Exprs.i64(pads[1][i])))));
+      }
+      return g;
+    }
+
+    Stmt windowLoops(Stmt body) {
+      Stmt s = body;
+      for (int i = kernelVars.size() - 1; i >= 0; i--) {
+        s = new Stmt.For(kernelVars.get(i), kernelExtents.get(i), s, Stmt.ForKind.SERIAL);
+      }
+      return s;
+    }
+
+    private static Expr and(Expr a, Expr b) {
+      return a == null ? b : Exprs.value(BinaryOp.AND, a, b);
+    }
+
+    private static long[] spatial(LowerContext ctx, String attr, int s) {
+      long[] v = ctx.hasAttr(attr) ? ctx.attrInts(attr) : null;
+      if (v == null) {
+        v = new long[s];
+        Arrays.fill(v, 1);
+      }
+      if (v.length != s) {
+        throw new UnsupportedModelException(ctx.node().describe() + ": " + attr + " has " + v.length
+            + " entries for " + s + " spatial axes");
+      }
+      return v;
+    }
+
+    /** Pads at the begin and end of each axis, from {@code pads} or {@code auto_pad}. */
+    private static long[][] pads(LowerContext ctx, List<Expr> in, long[] kernel, long[] strides, long[] dilations,
+        long[] out) {
+      int s = in.size();
+      long[][] p = new long[2][s];
+      String auto = ctx.hasAttr("auto_pad") ? ctx.attrString("auto_pad") : "NOTSET";
+      if (auto.equals("NOTSET")) {
+        long[] pads = ctx.hasAttr("pads") ? ctx.attrInts("pads") : null;
+        for (int i = 0; pads != null && i < s; i++) {
+          p[0][i] = pads[i];
+          p[1][i] = pads[i + s];
+        }
+        return p;
+      }
+      if (auto.equals("VALID")) {
+        return p;
+      }
+      for (int i = 0; i < s; i++) {
+        Long size = Exprs.constValue(in.get(i));
+        if (size == null || out[i] < 0) {
+          throw new UnsupportedModelException(ctx.node().describe() + ": auto_pad " + auto
+              + " over a symbolic spatial size cannot be compiled");
+        }
+        long total = Math.max(0, (out[i] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - size);
+        p[0][i] = auto.equals("SAME_LOWER") ? total - total / 2 : total / 2;
+        p[1][i] = total - p[0][i];
+      }
+      return p;
+    }
+  }
+}
