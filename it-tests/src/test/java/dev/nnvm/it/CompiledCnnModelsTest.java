@@ -69,7 +69,7 @@ class CompiledCnnModelsTest {
         .map(o -> new ValueInfo(o.name(), optimized.typeOf(o.name()).orElseThrow())).toList()).build();
     try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
       System.out.printf("%s: %d kernels, optimized + compiled in %.0f ms (LLVM %s)%n", what, opt.nodes().size(),
-          (System.nanoTime() - t0) / 1e6, runner.library().times());
+          (System.nanoTime() - t0) / 1e6, runner.times());
       long t1 = System.nanoTime();
       Map<String, Tensor> got = runner.run(inputs, 1);
       System.out.printf("%s: one native run (1 thread) %.0f ms%n", what, (System.nanoTime() - t1) / 1e6);

@@ -35,7 +35,8 @@ class LoweredKernelsTest {
   void ocrClassifierLoweredKernelsMatchTheReference() throws Exception {
     RandomTensors random = new RandomTensors();
     check("ch_ppocr_mobile_v2.0_cls_infer", ModelCheck.resource("/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"),
-        Map.of("x", Shape.parse("[N, 3, 48, 192]")), Map.of("x", random.of(DType.FLOAT32, 2, 3, 48, 192)),
+        // One narrow crop: its convolutions run in the Java interpreter of the lowered kernels.
+        Map.of("x", Shape.parse("[N, 3, 48, 64]")), Map.of("x", random.of(DType.FLOAT32, 1, 3, 48, 64)),
         random.seed());
   }
 

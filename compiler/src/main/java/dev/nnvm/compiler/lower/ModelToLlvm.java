@@ -65,6 +65,7 @@ public final class ModelToLlvm {
     if (!plan.unplanned().isEmpty()) {
       throw new UnsupportedModelException("values of unknown size cannot be compiled yet: " + plan.unplanned());
     }
+    checkDeclaredOutputs(graph);
     KernelLowering lowering = KernelLowering.standard();
     GemmGenerator gemm = new GemmGenerator(target);
     List<Step> steps = new ArrayList<>();
@@ -110,6 +111,32 @@ public final class ModelToLlvm {
     ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"));
     ir.append(entry(graph, plan, weights, symbols, steps));
     return new Module(ir.toString(), List.copyOf(symbols), kernels, MemoryPlan.align(scratch));
+  }
+
+  /**
+   * The runtime sizes output buffers from the declared output types, the
+   * kernels write what the computation produces: the two must agree, or
+   * native code would write past the caller's buffer.
+   */
+  private static void checkDeclaredOutputs(Graph graph) {
+    for (ValueInfo o : graph.outputs()) {
+      dev.nnvm.compiler.ir.TensorType inferred = graph.valueTypes().get(o.name());
+      dev.nnvm.compiler.ir.TensorType declared = o.type();
+      if (inferred == null || !declared.shape().hasRank()) {
+        continue;
+      }
+      boolean ok = declared.dtype() == inferred.dtype() && inferred.shape().hasRank()
+          && declared.shape().rank() == inferred.shape().rank();
+      for (int i = 0; ok && i < declared.shape().rank(); i++) {
+        dev.nnvm.runtime.Dim d = declared.shape().dim(i);
+        dev.nnvm.runtime.Dim c = inferred.shape().dim(i);
+        ok = !(d.isStatic() && c.isStatic()) || d.equals(c);
+      }
+      if (!ok) {
+        throw new dev.nnvm.compiler.ir.ModelException("graph output '" + o.name() + "' is declared " + declared
+            + " but the model computes " + inferred);
+      }
+    }
   }
 
   /** One call of the entry point: a loop kernel, or a matrix product with an optional loop epilogue. */

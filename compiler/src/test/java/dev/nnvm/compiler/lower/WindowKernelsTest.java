@@ -66,7 +66,7 @@ class WindowKernelsTest {
         CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
       Map<String, Tensor> got = runner.run(in, 1);
       StringBuilder report = new StringBuilder("native, level " + level + ", " + opt.nodes().size()
-          + " kernels compiled in " + runner.library().times() + " (seed " + random.seed() + ")");
+          + " kernels compiled in " + runner.times() + " (seed " + random.seed() + ")");
       for (Map.Entry<String, Tensor> e : want.entrySet()) {
         report.append("; ").append(Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), 1e-5,
             1e-5));

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Compiles generated GEMM kernels into shared libraries and runs them from a C driver
  * ({@code src/test/c/gemm_driver.c}, built with gcc here) against a double-precision reference.
- * {@code -Dnnvm.gemm.bench=true} adds the timing run (GFLOP/s and the FMA peak; printed only).
  */
 class GemmKernelTest {
     /** The kernels the driver expects, by name. */
@@ -90,45 +88,6 @@ class GemmKernelTest {
                 () -> new GemmGenerator(CpuTarget.named("x86-64-v4"), new Blocking(8, 256, 240, 4096, 4)));
         assertTrue(width.getMessage().contains("vector width 16"), width.getMessage());
         assertThrows(IllegalArgumentException.class, () -> gen.workspaceBytes(-1, 2, 3, 1));
-    }
-
-    @Test
-    void benchmark() throws Exception {
-        assumeTrue(Boolean.getBoolean("nnvm.gemm.bench"), "timing run only with -Dnnvm.gemm.bench=true");
-        List<CpuTarget> targets = new ArrayList<>(List.of(CpuTarget.host()));
-        CpuTarget v3 = CpuTarget.named("x86-64-v3");
-        if (v3.runsOn(CpuTarget.host()) && CpuTarget.host().vectorWidth() != v3.vectorWidth()
-                && System.getProperty("nnvm.gemm.blocking") == null) {
-            targets.add(v3);
-        }
-        String blocking = System.getProperty("nnvm.gemm.blocking", "");
-        for (CpuTarget target : targets) {
-            GemmGenerator gen = blocking.isEmpty() ? new GemmGenerator(target) : new GemmGenerator(target, parse(blocking));
-            // Twice: the first compile in a JVM also pays for loading libLLVM.
-            library(gen, "bench-warm-" + target.name());
-            long t0 = System.nanoTime();
-            String ir = gen.module(List.of(KERNELS.get(0)));
-            long t1 = System.nanoTime();
-            NativeLibrary lib = new NativeModuleCompiler(target).compile("gemm", ir);
-            Path so = dir.resolve("bench-" + target.name() + ".so");
-            Files.write(so, lib.sharedLibrary());
-            NativeLibrary peak = new NativeModuleCompiler(target).compile("peak", FmaPeakKernel.module(target, "fma_peak"));
-            Path peakSo = dir.resolve("peak-" + target.name() + ".so");
-            Files.write(peakSo, peak.sharedLibrary());
-            System.out.printf("%s: one GEMM kernel: IR generation %.1f ms, %s, linker %s%n", target,
-                    (t1 - t0) / 1e6, lib.times(), lib.linker());
-            Result r = run(List.of(driver.toString(), "bench", so.toString(), peakSo.toString()));
-            System.out.println(r.output);
-            assertEquals(0, r.exit, r.output);
-        }
-    }
-
-    /** {@code kc,mc,nc,unroll} (nr stays two vectors of the target), for tuning runs. */
-    private static Blocking parse(String text) {
-        String[] p = text.split(",");
-        int nr = 2 * CpuTarget.host().vectorWidth();
-        return new Blocking(nr, Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2]),
-                Integer.parseInt(p[3]));
     }
 
     private static void checkVariant(CpuTarget target) throws Exception {
