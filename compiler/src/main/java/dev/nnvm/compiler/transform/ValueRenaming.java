@@ -3,6 +3,7 @@ package dev.nnvm.compiler.transform;
 import dev.nnvm.compiler.ir.Attribute;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
+import dev.nnvm.compiler.ops.NnvmOps;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +38,9 @@ final class ValueRenaming {
   }
 
   private static Node renameNode(Node n, Map<String, String> renames) {
+    if (n.domain().equals(NnvmOps.DOMAIN) && n.opType().equals(NnvmOps.FUSED)) {
+      return renameFused(n, renames);
+    }
     List<String> ins = new ArrayList<>(n.inputs().size());
     for (String in : n.inputs()) {
       ins.add(in.isEmpty() ? in : resolve(in, renames));
@@ -59,8 +63,42 @@ final class ValueRenaming {
     return r.withAttributes(attrs);
   }
 
+  /**
+   * Renames inside a sub-graph the uses of enclosing values; a name the
+   * sub-graph declares as its own input shadows the enclosing one and stays.
+   */
   private static Graph renameInGraph(Graph g, Map<String, String> renames) {
-    List<Node> nodes = renameUses(g.nodes(), renames);
+    Map<String, String> visible = new java.util.HashMap<>(renames);
+    g.inputs().forEach(v -> visible.remove(v.name()));
+    List<Node> nodes = renameUses(g.nodes(), visible);
     return nodes.equals(g.nodes()) ? g : g.toBuilder().nodes(nodes).build();
+  }
+
+  /**
+   * A fused group's body names its inputs after the values the node reads,
+   * so the body's inputs and their uses are renamed with the node's inputs;
+   * a value that now arrives twice is read through one input.
+   */
+  private static Node renameFused(Node n, Map<String, String> renames) {
+    Graph body = n.attribute("body").asGraph();
+    List<String> ins = new ArrayList<>();
+    List<dev.nnvm.compiler.ir.ValueInfo> bodyInputs = new ArrayList<>();
+    Map<String, String> inside = new java.util.HashMap<>();
+    for (int i = 0; i < n.inputs().size(); i++) {
+      String outer = resolve(n.input(i), renames);
+      dev.nnvm.compiler.ir.ValueInfo declared = body.inputs().get(i);
+      if (!outer.equals(declared.name())) {
+        inside.put(declared.name(), outer);
+      }
+      if (!ins.contains(outer)) {
+        ins.add(outer);
+        bodyInputs.add(new dev.nnvm.compiler.ir.ValueInfo(outer, declared.type()));
+      }
+    }
+    if (inside.isEmpty() && ins.equals(n.inputs())) {
+      return n;
+    }
+    Graph renamed = body.toBuilder().inputs(bodyInputs).nodes(renameUses(body.nodes(), inside)).build();
+    return n.withInputs(ins).withAttribute("body", Attribute.ofGraph(renamed));
   }
 }

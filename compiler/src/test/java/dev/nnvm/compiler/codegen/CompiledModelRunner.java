@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test shorthand for the production path: a graph compiled by
+ * Test shorthand for the production path: an optimized graph compiled by
  * {@link ModelCompiler} (host CPU), loaded as a {@link CompiledModel} and run
  * by an {@link Executor} on heap tensors copied in and out of native memory.
  */
@@ -29,7 +29,8 @@ public final class CompiledModelRunner implements AutoCloseable {
 
   public CompiledModelRunner(Graph graph, NativeAllocator allocator) {
     this.allocator = allocator;
-    this.compiled = ModelCompiler.create().compile(graph, CompileOptions.defaults());
+    // The caller hands an optimized graph: level 0 only re-infers types.
+    this.compiled = ModelCompiler.create().compile(graph, CompileOptions.defaults().withOptLevel(0));
     try {
       this.model = CompiledModel.load(compiled.bytes(), allocator);
     } catch (ArtifactException e) {
