@@ -26,15 +26,6 @@ public final class FuseAttention extends PatternRewrite {
     return "FuseAttention";
   }
 
-  /**
-   * Level 3: the compiled attention kernel does not yet beat batched GEMMs
-   * plus a softmax kernel (MiniLM, batch 1 x 128, one thread: 81.5 ms fused
-   * vs 34.9 ms unfused), so the default pipeline leaves attention unfused.
-   */
-  @Override
-  public int minLevel() {
-    return 3;
-  }
 
   @Override
   protected Match match(Node context, GraphIndex g, Names names) {

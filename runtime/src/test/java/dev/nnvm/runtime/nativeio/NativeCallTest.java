@@ -252,18 +252,13 @@ class NativeCallTest {
         assertMessage(IllegalStateException.class, "entry point 'nnvm_test_fma_rows': the workspace (" + gone
             + ") is closed", () -> call.invoke(List.of(t, t), List.of(t, v), gone, weights, dims));
       }
-      List<NativeBuffer> small = new ArrayList<>();
-      NativeBuffer unaligned = null;
-      while (unaligned == null) {
-        NativeBuffer candidate = allocator.allocate(48, 8, "8-byte aligned");
-        small.add(candidate);
-        unaligned = small.size() < 64 && candidate.address() % 64 == 0 ? null : candidate;
+      try (NativeBuffer base = allocator.allocate(128)) {
+        // A view 8 bytes into an aligned block: misaligned on every allocator. Never closed (it owns nothing).
+        NativeBuffer misaligned = new NativeBuffer(allocator, -1, base.address() + 8, 64, 8, "8-byte aligned view");
+        assertMessage(IllegalArgumentException.class, "entry point 'nnvm_test_fma_rows': the weights must be 64-byte"
+            + " aligned, " + misaligned + " is not",
+            () -> call.invoke(List.of(t, t), List.of(t, v), workspace, misaligned, dims));
       }
-      NativeBuffer misaligned = unaligned;
-      assertMessage(IllegalArgumentException.class, "entry point 'nnvm_test_fma_rows': the weights must be 64-byte"
-          + " aligned, " + misaligned + " is not",
-          () -> call.invoke(List.of(t, t), List.of(t, v), workspace, misaligned, dims));
-      small.forEach(NativeBuffer::close);
       call.invoke(List.of(t, t), List.of(t, v), workspace, weights, dims);
       call.close();
       call.close();
