@@ -17,7 +17,7 @@ import java.util.Optional;
 
 /**
  * Compiled artifacts on disk, one file {@code <key>.nnvm} per (model hash,
- * targets, options, compiler version), so compiling the same model again is
+ * targets, options, compiler version and build), so compiling the same model again is
  * a file read. Entries are written to a temporary file and renamed into
  * place, so a reader never sees half a file; an entry that fails
  * verification is treated as missing (and replaced by the next store).
@@ -40,7 +40,8 @@ public final class ArtifactCache {
 
   /** The key of a compile: SHA-256 over the parts that decide the artifact's content. */
   public static String key(String modelSha256, String targets, String options) {
-    String text = "nnvm compile cache 1\ncompiler " + CompilerVersion.current() + "\nmodel " + modelSha256
+    String text = "nnvm compile cache 1\ncompiler " + CompilerVersion.current() + " build "
+        + CompilerVersion.buildFingerprint() + "\nmodel " + modelSha256
         + "\ntargets " + targets + "\noptions " + options + "\n";
     return Sha256.of(text.getBytes(StandardCharsets.UTF_8));
   }
