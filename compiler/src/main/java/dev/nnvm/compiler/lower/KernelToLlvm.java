@@ -263,7 +263,7 @@ public final class KernelToLlvm {
     } else if (s instanceof Stmt.Declare d) {
       line("store " + regType(d.local().type()) + " " + expr(d.init()) + ", ptr " + locals.get(d.local().name()));
     } else if (s instanceof Stmt.Assign a) {
-      line("store " + regType(a.local().type()) + " " + expr(a.value()) + ", ptr " + locals.get(a.local().name()));
+      line("store " + regType(a.local().type()) + " " + accumulate(a) + ", ptr " + locals.get(a.local().name()));
     }
   }
 
@@ -532,6 +532,25 @@ public final class KernelToLlvm {
     String e = expF32(negSquare);
     String y = op("fsub", f32(1.0), op("fmul", poly, e));
     return call(intrinsic("copysign", DType.FLOAT32, 2), DType.FLOAT32, y, x);
+  }
+
+  /**
+   * A local's new value. A floating accumulation {@code acc = acc + x} (or
+   * {@code *}) is emitted with the {@code reassoc} flag, which lets LLVM
+   * vectorize the reduction loop around it by summing in several lanes;
+   * the result differs from the sequential sum only by rounding.
+   */
+  private String accumulate(Stmt.Assign a) {
+    if (a.value() instanceof Expr.Binary b && b.type().isFloatingPoint() && b.a().equals(a.local())
+        && (b.op() == Expr.BinaryOp.ADD || b.op() == Expr.BinaryOp.MUL)) {
+      String acc = expr(b.a());
+      String x = expr(b.b());
+      String r = next();
+      line(r + " = " + (b.op() == Expr.BinaryOp.ADD ? "fadd" : "fmul") + " reassoc nsz " + regType(b.type()) + " "
+          + acc + ", " + x);
+      return r;
+    }
+    return expr(a.value());
   }
 
   private String binary(Expr.Binary b) {

@@ -244,8 +244,18 @@ public final class LoweringRules {
 
   private void registerInjective() {
     ComputeRule reshape = (ctx, idx) -> {
-      Expr flat = Exprs.flatIndex(idx, LowerContext.dims(ctx.outputType()));
-      return ctx.input(0, Exprs.unflatten(flat, LowerContext.dims(ctx.inputType(0))));
+      // Dimensions both shapes share at the front keep their index; only the rest is re-indexed
+      // through a flat index (so [N, S, 12, 32] <-> [N, S, 384] divides by 32, never by a symbol).
+      List<Expr> outDims = LowerContext.dims(ctx.outputType());
+      List<Expr> inDims = LowerContext.dims(ctx.inputType(0));
+      int common = 0;
+      while (common < outDims.size() && common < inDims.size() && outDims.get(common).equals(inDims.get(common))) {
+        common++;
+      }
+      Expr flat = Exprs.flatIndex(idx.subList(common, idx.size()), outDims.subList(common, outDims.size()));
+      List<Expr> in = new ArrayList<>(idx.subList(0, common));
+      in.addAll(Exprs.unflatten(flat, inDims.subList(common, inDims.size())));
+      return ctx.input(0, in);
     };
     for (String op : List.of("Reshape", "Flatten", "Squeeze", "Unsqueeze")) {
       put(op, reshape);
