@@ -122,8 +122,20 @@ public final class KernelToLlvm {
     line(many + " = icmp sgt i32 %threads, 1");
     String has = next();
     line(has + " = icmp ne ptr %pfor, null");
+    // Split only when there is enough work to pay for waking other threads:
+    // at least MIN_PARALLEL_WORK innermost iterations in all.
+    String work = total;
+    for (Expr e : innerExtents(inner)) {
+      String w = next();
+      line(w + " = mul i64 " + work + ", " + expr(e));
+      work = w;
+    }
+    String enough = next();
+    line(enough + " = icmp sge i64 " + work + ", " + MIN_PARALLEL_WORK);
+    String several = next();
+    line(several + " = icmp sgt i64 " + total + ", 1");
     String big = next();
-    line(big + " = icmp sgt i64 " + total + ", 1");
+    line(big + " = and i1 " + enough + ", " + several);
     String a = next();
     line(a + " = and i1 " + many + ", " + has);
     String go = next();
@@ -211,6 +223,31 @@ public final class KernelToLlvm {
     locals.clear();
     locals.putAll(savedLocals);
     inTask = false;
+  }
+
+  /**
+   * Innermost iterations worth splitting a loop over threads for: below
+   * this, the hand-off to the pool costs about as much as the loop.
+   */
+  static final long MIN_PARALLEL_WORK = 1L << 16;
+
+  /** The extents of the loops nested in a statement, outermost first (the longest nest of a sequence). */
+  private static List<Expr> innerExtents(Stmt s) {
+    List<Expr> out = new ArrayList<>();
+    if (s instanceof Stmt.For f) {
+      out.add(f.extent());
+      out.addAll(innerExtents(f.body()));
+    } else if (s instanceof Stmt.Seq seq) {
+      List<Expr> longest = List.of();
+      for (Stmt x : seq.body()) {
+        List<Expr> e = innerExtents(x);
+        if (e.size() > longest.size()) {
+          longest = e;
+        }
+      }
+      out.addAll(longest);
+    }
+    return out;
   }
 
   private Expr secondExtentOf(Expr.Var second) {
