@@ -6,8 +6,10 @@ import dev.nnvm.compiler.codegen.llvm.CpuTarget;
 import dev.nnvm.compiler.codegen.llvm.GemmGenerator;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
+import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.runtime.Dim;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -108,7 +110,8 @@ public final class ModelToLlvm {
     String loops = mergeDeclarations(defs.toString());
     // The matrix module opens with the target triple, which LLVM accepts only before type definitions.
     String matrices = gemmKernels.isEmpty() ? "" : gemm.module(gemmKernels);
-    ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"));
+    ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
+        + "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"));
     ir.append(entry(graph, plan, weights, symbols, steps));
     return new Module(ir.toString(), List.copyOf(symbols), kernels, MemoryPlan.align(scratch));
   }
@@ -287,8 +290,49 @@ public final class ModelToLlvm {
       b.append("  call void @").append(KernelToLlvm.symbolName(k.name())).append("(ptr ").append(bufs)
           .append(", ptr ").append(syms).append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
     }
+    copyUnproducedOutputs(graph, pointers);
     b.append("  ret i32 0\n}\n");
     return b.toString();
+  }
+
+  /**
+   * Outputs no kernel writes, because they are constants (folded at compile
+   * time) or graph inputs passed through, are copied into the caller's
+   * output buffers at the end of the run.
+   */
+  private static void copyUnproducedOutputs(Graph graph, Pointers p) {
+    Map<String, Node> producers = graph.producers();
+    for (int i = 0; i < graph.outputs().size(); i++) {
+      String name = graph.outputs().get(i).name();
+      if (producers.containsKey(name)) {
+        continue;
+      }
+      TensorType type = graph.typeOf(name).orElseThrow(() -> new UnsupportedModelException(
+          "graph output '" + name + "' has no inferred type"));
+      if (!p.inputIndex().containsKey(name) && !p.weights().offsets().containsKey(name)) {
+        throw new UnsupportedModelException("graph output '" + name + "' is neither computed, a constant nor an input");
+      }
+      String src = p.inputIndex().containsKey(name) ? loadPointer(p.b(), p.t(), p.inputs(), p.inputIndex().get(name))
+          : p.weight(name);
+      String dst = loadPointer(p.b(), p.t(), p.outputs(), i);
+      String bytes = Long.toString(type.dtype().byteSize());
+      for (Dim d : type.shape().dims()) {
+        String v;
+        if (d.isStatic()) {
+          v = Long.toString(d.value());
+        } else if (d.isSymbolic() && p.symbolValues().containsKey(d.symbol())) {
+          v = p.symbolValues().get(d.symbol());
+        } else {
+          throw new UnsupportedModelException("graph output '" + name + "' has dimension " + d
+              + ", which the model's inputs do not define");
+        }
+        String next = p.t().next();
+        p.b().append("  ").append(next).append(" = mul i64 ").append(bytes).append(", ").append(v).append('\n');
+        bytes = next;
+      }
+      p.b().append("  call void @llvm.memmove.p0.p0.i64(ptr ").append(dst).append(", ptr ").append(src)
+          .append(", i64 ").append(bytes).append(", i1 false)\n");
+    }
   }
 
   /** Where each value lives, as IR computing its address in the entry function. */
@@ -303,10 +347,7 @@ public final class ModelToLlvm {
         return loadPointer(b, t, outputs, outputIndex.get(name));
       }
       if (weights.offsets().containsKey(name)) {
-        String ptr = t.next();
-        b.append("  ").append(ptr).append(" = getelementptr i8, ptr ").append(weightBase).append(", i64 ")
-            .append(weights.offsets().get(name)).append('\n');
-        return ptr;
+        return weight(name);
       }
       MemoryPlan.Allocation a = plan.allocations().get(name);
       if (a == null) {
@@ -319,6 +360,14 @@ public final class ModelToLlvm {
       String ptr = t.next();
       b.append("  ").append(ptr).append(" = getelementptr i8, ptr ").append(workspace).append(", i64 ").append(full)
           .append('\n');
+      return ptr;
+    }
+
+    /** The address of a constant in the weights blob. */
+    String weight(String name) {
+      String ptr = t.next();
+      b.append("  ").append(ptr).append(" = getelementptr i8, ptr ").append(weightBase).append(", i64 ")
+          .append(weights.offsets().get(name)).append('\n');
       return ptr;
     }
 
