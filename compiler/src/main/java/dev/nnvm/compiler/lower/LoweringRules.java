@@ -138,7 +138,16 @@ public final class LoweringRules {
     unary("Sigmoid", x -> op(BinaryOp.DIV, c(1, x), op(BinaryOp.ADD, c(1, x), Exprs.unary(UnaryOp.EXP,
         Exprs.unary(UnaryOp.NEG, x)))));
     unary("Softplus", x -> Exprs.unary(UnaryOp.LOG, op(BinaryOp.ADD, Exprs.unary(UnaryOp.EXP, x), c(1, x))));
-    put("Dropout", (ctx, idx) -> ctx.input(0, idx));
+    put("Dropout", (ctx, idx) -> {
+      // Inference only: a training_mode input must be a constant false.
+      boolean inference = !ctx.node().hasInput(2) || ctx.constant(2).map(t -> !t.getBool(0)).orElse(false);
+      if (!inference) {
+        throw new UnsupportedModelException(ctx.node().describe()
+            + ": training-mode Dropout (training_mode not a constant false) drops random elements;"
+            + " only inference is compiled");
+      }
+      return ctx.input(0, idx);
+    });
     put("LeakyRelu", (ctx, idx) -> {
       Expr x = ctx.input(0, idx);
       return Exprs.select(Exprs.compare(CompareOp.GE, x, c(0, x)), x, op(BinaryOp.MUL, floatAttr(ctx, "alpha", x), x));
@@ -185,7 +194,12 @@ public final class LoweringRules {
     binary("Sub", BinaryOp.SUB);
     binary("Mul", BinaryOp.MUL);
     binary("Div", BinaryOp.DIV);
-    binary("Pow", BinaryOp.POW);
+    // Pow allows an exponent of another type (an integer power of a float): compute in the base's type.
+    put("Pow", (ctx, idx) -> {
+      Expr x = ctx.broadcastInput(0, idx);
+      Expr y = ctx.broadcastInput(1, idx);
+      return op(BinaryOp.POW, x, y.type() == x.type() ? y : Exprs.as(y, x.type()));
+    });
     binary("And", BinaryOp.AND);
     binary("Or", BinaryOp.OR);
     binary("Xor", BinaryOp.XOR);
