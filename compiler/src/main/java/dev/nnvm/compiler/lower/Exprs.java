@@ -149,7 +149,7 @@ public final class Exprs {
   }
 
   public static Expr unary(Expr.UnaryOp op, Expr x) {
-    return new Expr.Unary(op, x, x.type());
+    return new Expr.Unary(op, x, op == Expr.UnaryOp.IS_NAN ? DType.BOOL : x.type());
   }
 
   public static Expr compare(Expr.CompareOp op, Expr a, Expr b) {
