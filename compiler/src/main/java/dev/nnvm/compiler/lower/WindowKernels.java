@@ -219,10 +219,15 @@ final class WindowKernels {
     for (int i = 0; i < s; i++) {
       long k = staticDim(ctx, w.shape().dim(i + 2));
       long padBegin = pads[i];
-      if (!auto.equals("NOTSET") || ctx.hasAttr("output_shape")) {
-        long in = staticDim(ctx, xt.shape().dim(i + 2));
-        long total = strides[i] * (in - 1) + outputPadding[i] + (k - 1) * dilations[i] + 1
-            - staticDim(ctx, ctx.outputType().shape().dim(i + 2));
+      // The same rules as the reference (Window.transposed): with output_shape the
+      // padding never goes negative and SAME_UPPER puts the larger half first.
+      long in = staticDim(ctx, xt.shape().dim(i + 2));
+      long full = strides[i] * (in - 1) + outputPadding[i] + (k - 1) * dilations[i] + 1;
+      if (ctx.hasAttr("output_shape")) {
+        long total = Math.max(0, full - staticDim(ctx, ctx.outputType().shape().dim(i + 2)));
+        padBegin = auto.equals("SAME_UPPER") ? total - total / 2 : total / 2;
+      } else if (!auto.equals("NOTSET")) {
+        long total = Math.max(0, full - in * strides[i]);
         padBegin = auto.equals("SAME_UPPER") ? total / 2 : total - total / 2;
       }
       Expr.Var kv = new Expr.Var("wk" + i);
