@@ -170,7 +170,8 @@ final class ShapeOps {
         .pattern(FusionPattern.OPAQUE)
         .inputs(3)
         .infer(ctx -> {
-          DType t = TypeRules.requireType(ctx, 0, DType.FLOAT32, DType.FLOAT64, DType.INT16, DType.INT32, DType.INT64);
+          DType t = TypeRules.requireType(ctx, 0, DType.FLOAT32, DType.FLOAT64, DType.FLOAT16, DType.BFLOAT16,
+              DType.INT16, DType.INT32, DType.INT64);
           TypeRules.requireSameType(ctx, 0, 1);
           TypeRules.requireSameType(ctx, 0, 2);
           if (ctx.constant(0).isPresent() && ctx.constant(1).isPresent() && ctx.constant(2).isPresent()) {
