@@ -28,14 +28,23 @@ public final class CompiledModelRunner implements AutoCloseable {
   private final NativeAllocator allocator;
 
   public CompiledModelRunner(Graph graph, NativeAllocator allocator) {
-    this.allocator = allocator;
     // The caller hands an optimized graph: level 0 only re-infers types.
-    this.compiled = ModelCompiler.create().compile(graph, CompileOptions.defaults().withOptLevel(0));
+    this(graph, CompileOptions.defaults().withOptLevel(0), allocator);
+  }
+
+  private CompiledModelRunner(Graph graph, CompileOptions options, NativeAllocator allocator) {
+    this.allocator = allocator;
+    this.compiled = ModelCompiler.create().compile(graph, options);
     try {
       this.model = CompiledModel.load(compiled.bytes(), allocator);
     } catch (ArtifactException e) {
       throw new IllegalStateException("the compiler wrote an artifact the runtime refuses", e);
     }
+  }
+
+  /** Compiles an unoptimized graph as a user would: optimized at the default level, for the host CPU. */
+  public static CompiledModelRunner optimizing(Graph graph, NativeAllocator allocator) {
+    return new CompiledModelRunner(graph, CompileOptions.defaults(), allocator);
   }
 
   /** How long each compile phase took. */

@@ -1,7 +1,6 @@
 package dev.nnvm.compiler.conformance;
 
 import dev.nnvm.compiler.conformance.CaseResult.Outcome;
-import dev.nnvm.compiler.eval.ReferenceEvaluator;
 import dev.nnvm.compiler.frontend.onnx.OnnxImporter;
 import dev.nnvm.compiler.frontend.onnx.OnnxTensors;
 import dev.nnvm.compiler.ir.Graph;
@@ -22,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Runs one conformance case through the importer and the reference evaluator
- * and compares every output of every data set with the expected tensors.
+ * Runs one conformance case through the importer and an {@link CaseEngine}
+ * (the reference evaluator, or the compiler and the native runtime) and
+ * compares every output of every data set with the expected tensors.
  *
  * <p>Each case runs on a daemon worker thread under a time limit, so one
  * runaway kernel (an endless Loop, a huge allocation) fails its case instead
@@ -36,16 +36,18 @@ final class CaseRunner implements AutoCloseable {
   private static final int MAX_DETAIL = 400;
 
   private final long timeoutMillis;
+  private final CaseEngine engine;
   private ExecutorService worker = newWorker();
 
-  CaseRunner(long timeoutMillis) {
+  CaseRunner(long timeoutMillis, CaseEngine engine) {
     this.timeoutMillis = timeoutMillis;
+    this.engine = engine;
   }
 
   CaseResult run(Path caseDir, String op) {
     String name = caseDir.getFileName().toString();
     long start = System.nanoTime();
-    Future<Verdict> f = worker.submit(() -> evaluate(caseDir));
+    Future<Verdict> f = worker.submit(() -> evaluate(caseDir, engine));
     Verdict outcome;
     try {
       outcome = f.get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -67,7 +69,7 @@ final class CaseRunner implements AutoCloseable {
   private record Verdict(Outcome outcome, String detail) {}
 
   /** Errors are outcomes here, never exceptions. */
-  private static Verdict evaluate(Path caseDir) {
+  private static Verdict evaluate(Path caseDir, CaseEngine engine) {
     String name = caseDir.getFileName().toString();
     Graph g;
     try {
@@ -77,9 +79,9 @@ final class CaseRunner implements AutoCloseable {
     } catch (RuntimeException e) {
       return new Verdict(Outcome.FAILED, "import: " + e);
     }
-    try {
+    try (CaseEngine.Prepared prepared = engine.prepare(g)) {
       for (Path ds : ConformanceSuite.dataSets(caseDir)) {
-        Map<String, Tensor> actual = ReferenceEvaluator.standard().run(g, feeds(g, ds));
+        Map<String, Tensor> actual = prepared.run(feeds(g, ds));
         List<Path> outs = ConformanceSuite.numbered(ds, "output");
         List<ValueInfo> gout = g.outputs();
         if (outs.size() > gout.size()) {

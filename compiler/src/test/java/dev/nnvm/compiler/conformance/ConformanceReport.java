@@ -15,12 +15,15 @@ final class ConformanceReport {
   private static final int SLOWEST = 10;
 
   private final ConformanceSuite suite;
+  private final String engine;
   private final List<CaseResult> results;
   private final KnownFailures known;
   private final long millis;
 
-  ConformanceReport(ConformanceSuite suite, List<CaseResult> results, KnownFailures known, long millis) {
+  ConformanceReport(ConformanceSuite suite, String engine, List<CaseResult> results, KnownFailures known,
+      long millis) {
     this.suite = suite;
+    this.engine = engine;
     this.results = List.copyOf(results);
     this.known = known;
     this.millis = millis;
@@ -76,7 +79,7 @@ final class ConformanceReport {
       }
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("ONNX conformance, reference evaluator, suite '").append(suite.name()).append("' from ")
+    sb.append("ONNX conformance, ").append(engine).append(", suite '").append(suite.name()).append("' from ")
         .append(suite.root()).append(String.format(" (rtol %.0e, atol %.0e)%n", CaseRunner.RTOL, CaseRunner.ATOL));
     sb.append(summaryLine()).append("\n\n");
     String row = "%-36s %5s %6s %6s %11s  %s%n";

@@ -26,10 +26,15 @@ final class KnownFailures {
   }
 
   static KnownFailures load() throws IOException {
+    return load(RESOURCE);
+  }
+
+  /** The list in another test resource of the same format. */
+  static KnownFailures load(String resource) throws IOException {
     Map<String, String> out = new LinkedHashMap<>();
-    try (InputStream in = KnownFailures.class.getResourceAsStream(RESOURCE)) {
+    try (InputStream in = KnownFailures.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IOException("test resource " + RESOURCE + " is missing");
+        throw new IOException("test resource " + resource + " is missing");
       }
       BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
       int lineNo = 0;
@@ -41,11 +46,11 @@ final class KnownFailures {
         }
         int hash = t.indexOf('#');
         if (hash < 0 || t.substring(hash + 1).isBlank()) {
-          throw new IllegalStateException(RESOURCE + " line " + lineNo + ": known failure without a reason: " + t);
+          throw new IllegalStateException(resource + " line " + lineNo + ": known failure without a reason: " + t);
         }
         String name = t.substring(0, hash).strip();
         if (out.put(name, t.substring(hash + 1).strip()) != null) {
-          throw new IllegalStateException(RESOURCE + " line " + lineNo + ": " + name + " is listed twice");
+          throw new IllegalStateException(resource + " line " + lineNo + ": " + name + " is listed twice");
         }
       }
     }

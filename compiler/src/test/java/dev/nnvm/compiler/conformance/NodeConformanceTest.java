@@ -49,6 +49,18 @@ class NodeConformanceTest {
   }
 
   private static void check(String suiteName) throws IOException {
+    check(suiteName, "reference evaluator", CaseEngine.reference(), KnownFailures.load(),
+        suiteName.equals("node") ? "conformance-reference.txt" : "conformance-reference-" + suiteName + ".txt");
+  }
+
+  /**
+   * Runs every case of a suite (or those {@code nnvm.conformance.filter}
+   * matches) on an engine, prints the table, writes the report to
+   * {@code target/reports/<reportName>} and fails on any failure not listed
+   * in {@code known}.
+   */
+  static void check(String suiteName, String engineName, CaseEngine engine, KnownFailures known, String reportName)
+      throws IOException {
     ConformanceSuite suite = ConformanceSuite.locate(suiteName);
     if (suite == null) {
       System.out.println("SKIPPED conformance: " + ConformanceSuite.missingReason(suiteName));
@@ -57,22 +69,21 @@ class NodeConformanceTest {
     List<Path> cases = suite.cases(System.getProperty("nnvm.conformance.filter"));
     Assumptions.assumeFalse(cases.isEmpty(), "no case of suite " + suiteName + " matches the filter");
 
-    KnownFailures known = KnownFailures.load();
     OperatorAttribution ops = OperatorAttribution.of(cases);
     long timeout = 1000L * Long.getLong("nnvm.conformance.timeoutSeconds", 30);
     long start = System.nanoTime();
     List<CaseResult> results = new ArrayList<>();
-    try (CaseRunner runner = new CaseRunner(timeout)) {
+    try (CaseRunner runner = new CaseRunner(timeout, engine)) {
       for (Path c : cases) {
         results.add(runner.run(c, ops.operatorOf(c)));
       }
     }
-    ConformanceReport report = new ConformanceReport(suite, results, known, (System.nanoTime() - start) / 1_000_000);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    ConformanceReport report = new ConformanceReport(suite, engineName, results, known, millis);
     System.out.println(report.table());
     Path dir = Path.of(System.getProperty("nnvm.report.dir", "target/reports"));
     Files.createDirectories(dir);
-    Path file = dir.resolve(suiteName.equals("node") ? "conformance-reference.txt"
-        : "conformance-reference-" + suiteName + ".txt");
+    Path file = dir.resolve(reportName);
     Files.writeString(file, report.full());
     System.out.println(report.summaryLine() + "; report: " + file);
     for (CaseResult r : report.listedButPassing()) {
