@@ -71,7 +71,7 @@ public sealed interface Expr {
 
   /** Unary operations. */
   enum UnaryOp {
-    NEG, ABS, EXP, LOG, SQRT, SIN, COS, TAN, TANH, ERF, FLOOR, CEIL, ROUND_EVEN, SIGN, NOT, IS_NAN
+    NEG, ABS, EXP, LOG, SQRT, SIN, COS, TAN, TANH, ASIN, ACOS, ATAN, SINH, COSH, ASINH, ACOSH, ATANH, ERF, FLOOR, CEIL, ROUND_EVEN, SIGN, NOT, IS_NAN
   }
 
   /** Binary operations. DIV truncates for integers; REM is C's fmod / integer remainder. */

@@ -234,6 +234,14 @@ public final class KernelInterpreter {
       case COS: return Math.cos(x);
       case TAN: return Math.tan(x);
       case TANH: return Math.tanh(x);
+      case ASIN: return Math.asin(x);
+      case ACOS: return Math.acos(x);
+      case ATAN: return Math.atan(x);
+      case SINH: return Math.sinh(x);
+      case COSH: return Math.cosh(x);
+      case ASINH: return dev.nnvm.compiler.ops.MathFunctions.asinh(x);
+      case ACOSH: return dev.nnvm.compiler.ops.MathFunctions.acosh(x);
+      case ATANH: return dev.nnvm.compiler.ops.MathFunctions.atanh(x);
       case ERF: return MathFunctions.erf(x);
       case FLOOR: return Math.floor(x);
       case CEIL: return Math.ceil(x);

@@ -465,6 +465,8 @@ public final class KernelToLlvm {
         case ROUND_EVEN: return call(intrinsic("roundeven", t, 1), t, x);
         case TAN: return call(libm("tan", t), t, x);
         case TANH: return call(libm("tanh", t), t, x);
+        case ASIN: case ACOS: case ATAN: case SINH: case COSH: case ASINH: case ACOSH: case ATANH:
+          return call(libm(u.op().name().toLowerCase(java.util.Locale.ROOT), t), t, x);
         case ERF: return t == DType.FLOAT32 ? erfF32(x) : call(libm("erf", t), t, x);
         case SIGN: {
           String pos = next();

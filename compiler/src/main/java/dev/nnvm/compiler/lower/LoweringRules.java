@@ -124,7 +124,8 @@ public final class LoweringRules {
 
   private void registerElementwise() {
     for (UnaryOp u : List.of(UnaryOp.ABS, UnaryOp.EXP, UnaryOp.LOG, UnaryOp.SQRT, UnaryOp.SIN, UnaryOp.COS,
-        UnaryOp.TAN, UnaryOp.TANH, UnaryOp.ERF, UnaryOp.FLOOR, UnaryOp.CEIL, UnaryOp.SIGN)) {
+        UnaryOp.TAN, UnaryOp.TANH, UnaryOp.ERF, UnaryOp.FLOOR, UnaryOp.CEIL, UnaryOp.SIGN, UnaryOp.ASIN, UnaryOp.ACOS,
+        UnaryOp.ATAN, UnaryOp.SINH, UnaryOp.COSH, UnaryOp.ASINH, UnaryOp.ACOSH, UnaryOp.ATANH)) {
       String name = u.name().charAt(0) + u.name().substring(1).toLowerCase(java.util.Locale.ROOT);
       unary(name, x -> Exprs.unary(u, x));
     }
@@ -177,6 +178,7 @@ public final class LoweringRules {
       return op(BinaryOp.MUL, op(BinaryOp.MUL, c(0.5, x), x), op(BinaryOp.ADD, c(1, x), inner));
     });
     put("Cast", (ctx, idx) -> Exprs.as(ctx.input(0, idx), DType.fromOnnx((int) ctx.attrInt("to"))));
+    put("CastLike", (ctx, idx) -> Exprs.as(ctx.input(0, idx), ctx.inputType(1).dtype()));
     put("Clip", (ctx, idx) -> {
       Expr x = ctx.input(0, idx);
       Expr y = x;
@@ -194,6 +196,33 @@ public final class LoweringRules {
     binary("Sub", BinaryOp.SUB);
     binary("Mul", BinaryOp.MUL);
     binary("Div", BinaryOp.DIV);
+    // Trilu keeps the elements on or above (upper) / below the k-th diagonal of the last two axes.
+    put("Trilu", (ctx, idx) -> {
+      long k = 0;
+      if (ctx.node().hasInput(1)) {
+        k = ctx.constant(1).orElseThrow(() -> new UnsupportedModelException(ctx.node().describe()
+            + ": a diagonal offset k computed at run time cannot be lowered")).getLong(0);
+      }
+      Expr x = ctx.input(0, idx);
+      Expr diagonal = Exprs.sub(idx.get(idx.size() - 1), idx.get(idx.size() - 2));
+      boolean upper = !ctx.hasAttr("upper") || ctx.attrInt("upper") != 0;
+      Expr keep = Exprs.compare(upper ? CompareOp.GE : CompareOp.LE, diagonal, Exprs.i64(k));
+      return Exprs.select(keep, x, c(0, x));
+    });
+    // Mod: fmod=1 is C's fmod (the sign of the dividend); fmod=0 (integers) takes the divisor's sign.
+    put("Mod", (ctx, idx) -> {
+      Expr a = ctx.broadcastInput(0, idx);
+      Expr b = ctx.broadcastInput(1, idx);
+      Expr r = op(BinaryOp.REM, a, b);
+      if (ctx.attrInt("fmod") != 0) {
+        return r;
+      }
+      Expr zero = c(0, r);
+      Expr signsDiffer = Exprs.value(BinaryOp.XOR, Exprs.compare(CompareOp.LT, r, zero),
+          Exprs.compare(CompareOp.LT, b, zero));
+      Expr adjust = Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.NE, r, zero), signsDiffer);
+      return Exprs.select(adjust, op(BinaryOp.ADD, r, b), r);
+    });
     // Pow allows an exponent of another type (an integer power of a float): compute in the base's type.
     put("Pow", (ctx, idx) -> {
       Expr x = ctx.broadcastInput(0, idx);

@@ -30,7 +30,7 @@ public final class MathFunctions {
     return Math.copySign(Math.min(1, TWO_OVER_SQRT_PI * Math.exp(-x2) * sum), x);
   }
 
-  static double asinh(double x) {
+  public static double asinh(double x) {
     double ax = Math.abs(x);
     if (ax > 1e150) {
       return Math.copySign(Math.log(ax) + Math.log(2), x);
@@ -38,14 +38,14 @@ public final class MathFunctions {
     return Math.copySign(Math.log1p(ax + ax * ax / (1 + Math.sqrt(1 + ax * ax))), x);
   }
 
-  static double acosh(double x) {
+  public static double acosh(double x) {
     if (x > 1e150) {
       return Math.log(x) + Math.log(2);
     }
     return Math.log(x + Math.sqrt(x * x - 1));
   }
 
-  static double atanh(double x) {
+  public static double atanh(double x) {
     return 0.5 * Math.log1p(2 * x / (1 - x));
   }
 
