@@ -40,7 +40,8 @@ final class WindowKernels {
       return n.opType().equals("ConvNCHWc");
     }
     return n.domain().isEmpty()
-        && List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Gemm").contains(n.opType());
+        && List.of("Conv", "ConvTranspose", "MaxPool", "AveragePool", "Gemm", "ArgMax", "ArgMin")
+            .contains(n.opType());
   }
 
   /** The accumulation of output element {@code out} (a multi-index into output 0) of a node it handles. */
@@ -55,6 +56,10 @@ final class WindowKernels {
         return convTranspose(ctx, out);
       case "Gemm":
         return gemm(ctx, out);
+      case "ArgMax":
+        return argExtreme(ctx, out, true);
+      case "ArgMin":
+        return argExtreme(ctx, out, false);
       case "MaxPool":
         if (n.outputs().size() > 1 && !n.output(1).isEmpty()) {
           throw new UnsupportedModelException(n.describe() + ": MaxPool's Indices output cannot be compiled");
@@ -100,6 +105,40 @@ final class WindowKernels {
     Expr m = Exprs.add(Exprs.mul(out.get(1), b), out.get(4));
     return new Operands(x, wAt, xDims.subList(2, 4), kernel, inPerGroup, outChannels, out.get(0), m,
         out.subList(2, 4));
+  }
+
+  /**
+   * ArgMax / ArgMin along {@code axis}: one pass keeping the best value and
+   * its index; ties keep the first index, or the last with
+   * {@code select_last_index}.
+   */
+  private static Accumulation argExtreme(LowerContext ctx, List<Expr> out, boolean max) {
+    TensorType xt = ctx.inputType(0);
+    int rank = xt.shape().rank();
+    int axis = (int) ctx.attrInt("axis");
+    axis = axis < 0 ? axis + rank : axis;
+    boolean keep = ctx.attrInt("keepdims") != 0;
+    boolean last = ctx.attrInt("select_last_index") != 0;
+    Expr.Var k = new Expr.Var("ak");
+    List<Expr> idx = new ArrayList<>(out);
+    if (keep) {
+      idx.set(axis, k);
+    } else {
+      idx.add(axis, k);
+    }
+    Expr x = ctx.input(0, idx);
+    Expr.Local best = new Expr.Local("best", xt.dtype());
+    Expr.Local at = new Expr.Local("best_at", DType.INT64);
+    CompareOp better = max ? (last ? CompareOp.GE : CompareOp.GT) : (last ? CompareOp.LE : CompareOp.LT);
+    Expr wins = Exprs.compare(better, x, best);
+    // The index first: it compares against the best value before this element.
+    Stmt step = new Stmt.Seq(List.of(new Stmt.Assign(at, Exprs.select(wins, k, at)),
+        new Stmt.Assign(best, Exprs.select(wins, x, best))));
+    List<Expr> first = new ArrayList<>(idx);
+    first.set(axis, Exprs.i64(0));
+    Stmt loop = new Stmt.For(k, LowerContext.dims(xt).get(axis), step, Stmt.ForKind.SERIAL);
+    return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(best, ctx.input(0, first)),
+        new Stmt.Declare(at, Exprs.i64(0)), loop)), at);
   }
 
   private static Accumulation conv(LowerContext ctx, List<Expr> out, Operands ops) {
