@@ -182,13 +182,13 @@ public final class LoweringRules {
     put("Clip", (ctx, idx) -> {
       Expr x = ctx.input(0, idx);
       Expr y = x;
-      Optional<Double> lo = bound(ctx, "min", 1);
-      Optional<Double> hi = bound(ctx, "max", 2);
+      Optional<Expr> lo = bound(ctx, "min", 1, idx, x);
+      Optional<Expr> hi = bound(ctx, "max", 2, idx, x);
       if (lo.isPresent()) {
-        y = op(BinaryOp.MAX, y, c(lo.get(), x));
+        y = op(BinaryOp.MAX, y, lo.get());
       }
       if (hi.isPresent()) {
-        y = op(BinaryOp.MIN, y, c(hi.get(), x));
+        y = op(BinaryOp.MIN, y, hi.get());
       }
       return y;
     });
@@ -256,15 +256,19 @@ public final class LoweringRules {
   }
 
   /** A Clip bound from the attribute (before opset 11) or a constant input. */
-  private static Optional<Double> bound(LowerContext ctx, String attr, int input) {
+  /** A Clip bound: the attribute (opset < 11), a constant input, or a scalar input read at run time. */
+  private static Optional<Expr> bound(LowerContext ctx, String attr, int input, List<Expr> idx, Expr like) {
     if (ctx.hasAttr(attr)) {
-      return Optional.of((double) ctx.attrFloat(attr));
+      return Optional.of(c(ctx.attrFloat(attr), like));
     }
     if (!ctx.node().hasInput(input)) {
       return Optional.empty();
     }
-    return Optional.of(ctx.constant(input).orElseThrow(() -> new UnsupportedModelException(ctx.node().describe()
-        + ": a Clip bound computed at run time cannot be lowered")).getDouble(0));
+    Optional<Tensor> constant = ctx.constant(input);
+    if (constant.isPresent()) {
+      return Optional.of(c(constant.get().getDouble(0), like));
+    }
+    return Optional.of(ctx.broadcastInput(input, idx));
   }
 
   private void binary(String name, BinaryOp op) {
