@@ -166,7 +166,7 @@ public final class ModelCompiler {
   private Built build(Graph imported, String name, String modelSha, CompileOptions options,
       List<CompileResult.Phase> phases) {
     long t0 = System.nanoTime();
-    Graph specialized = SpecializeInputs.apply(imported, options.inputShapes());
+    Graph specialized = SplitToSlices.apply(SpecializeInputs.apply(imported, options.inputShapes()));
     Optimizer.Result optimized = Optimizer.optimize(specialized, options.optLevel(), CPU_UNFUSED_PATTERNS, Map.of());
     Graph graph = optimized.graph();
     MemoryPlan plan = optimized.memory();
