@@ -8,6 +8,7 @@ import dev.nnvm.compiler.ir.ValueInfo;
 import dev.nnvm.compiler.ir.op.FusionPattern;
 import dev.nnvm.compiler.ir.op.OpDef;
 import dev.nnvm.compiler.ops.NnvmOps;
+import dev.nnvm.runtime.Shape;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -16,6 +17,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -196,7 +198,40 @@ public final class FuseOperators extends TypedPass {
         return true;
       }
       boolean pMaster = pk == FusionPattern.OUT_ELEMWISE_FUSABLE || pk == FusionPattern.REDUCE;
-      return pMaster && cLight && onlyElementwise[consumerGroup];
+      return pMaster && cLight && onlyElementwise[consumerGroup] && sameShapeEpilogue(producerGroup, consumerGroup);
+    }
+
+    /**
+     * Whether an elementwise consumer group stays in the shape of the values
+     * it reads from a reduction or matrix product: an epilogue computes one
+     * output element per result element, so a consumer that broadcasts the
+     * result to a larger shape (x - ReduceMax(x) in an expanded softmax)
+     * must stay a kernel of its own.
+     */
+    private boolean sameShapeEpilogue(int producerGroup, int consumerGroup) {
+      Set<Shape> read = new HashSet<>();
+      Set<Shape> written = new HashSet<>();
+      for (int k = 0; k < nodes.size(); k++) {
+        int g = find(k);
+        if (g != producerGroup && g != consumerGroup) {
+          continue;
+        }
+        for (String o : nodes.get(k).outputs()) {
+          if (o.isEmpty()) {
+            continue;
+          }
+          Optional<TensorType> t = graph.typeOf(o);
+          if (t.isEmpty()) {
+            return false;
+          }
+          if (g == consumerGroup) {
+            written.add(t.get().shape());
+          } else if (consumers.getOrDefault(o, List.of()).stream().anyMatch(c -> find(c) == consumerGroup)) {
+            read.add(t.get().shape());
+          }
+        }
+      }
+      return read.size() == 1 && read.containsAll(written);
     }
 
     private void merge(int producerGroup, int consumerGroup) {
