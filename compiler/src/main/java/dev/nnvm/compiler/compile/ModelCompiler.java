@@ -16,6 +16,7 @@ import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.compiler.lower.ModelToLlvm;
 import dev.nnvm.compiler.lower.WeightsLayout;
 import dev.nnvm.compiler.transform.Optimizer;
+import dev.nnvm.compiler.transform.SplitToSlices;
 import dev.nnvm.compiler.transform.SpecializeInputs;
 import dev.nnvm.runtime.Dim;
 import dev.nnvm.runtime.Shape;

@@ -9,7 +9,6 @@ import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.ir.ValueInfo;
-import dev.nnvm.runtime.Dim;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -315,21 +314,12 @@ public final class ModelToLlvm {
       String src = p.inputIndex().containsKey(name) ? loadPointer(p.b(), p.t(), p.inputs(), p.inputIndex().get(name))
           : p.weight(name);
       String dst = loadPointer(p.b(), p.t(), p.outputs(), i);
-      String bytes = Long.toString(type.dtype().byteSize());
-      for (Dim d : type.shape().dims()) {
-        String v;
-        if (d.isStatic()) {
-          v = Long.toString(d.value());
-        } else if (d.isSymbolic() && p.symbolValues().containsKey(d.symbol())) {
-          v = p.symbolValues().get(d.symbol());
-        } else {
-          throw new UnsupportedModelException("graph output '" + name + "' has dimension " + d
-              + ", which the model's inputs do not define");
-        }
-        String next = p.t().next();
-        p.b().append("  ").append(next).append(" = mul i64 ").append(bytes).append(", ").append(v).append('\n');
-        bytes = next;
+      SymbolicSize size = SymbolicSize.of(type);
+      if (size == null) {
+        throw new UnsupportedModelException("graph output '" + name + "' has shape " + type.shape()
+            + ": its size is not known");
       }
+      String bytes = monomial(p.b(), p.t(), size.monomial(), p.symbolValues(), size.coefficient());
       p.b().append("  call void @llvm.memmove.p0.p0.i64(ptr ").append(dst).append(", ptr ").append(src)
           .append(", i64 ").append(bytes).append(", i1 false)\n");
     }

@@ -6,6 +6,7 @@ import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.lower.Expr.BinaryOp;
 import dev.nnvm.compiler.lower.Expr.CompareOp;
 import dev.nnvm.compiler.ops.NnvmOps;
+import dev.nnvm.compiler.ops.Window;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Dim;
 import java.util.ArrayList;
@@ -258,16 +259,11 @@ final class WindowKernels {
     for (int i = 0; i < s; i++) {
       long k = staticDim(ctx, w.shape().dim(i + 2));
       long padBegin = pads[i];
-      // The same rules as the reference (Window.transposed): with output_shape the
-      // padding never goes negative and SAME_UPPER puts the larger half first.
-      long in = staticDim(ctx, xt.shape().dim(i + 2));
-      long full = strides[i] * (in - 1) + outputPadding[i] + (k - 1) * dilations[i] + 1;
-      if (ctx.hasAttr("output_shape")) {
-        long total = Math.max(0, full - staticDim(ctx, ctx.outputType().shape().dim(i + 2)));
-        padBegin = auto.equals("SAME_UPPER") ? total - total / 2 : total / 2;
-      } else if (!auto.equals("NOTSET")) {
-        long total = Math.max(0, full - in * strides[i]);
-        padBegin = auto.equals("SAME_UPPER") ? total / 2 : total - total / 2;
+      if (ctx.hasAttr("output_shape") || !auto.equals("NOTSET")) {
+        long in = staticDim(ctx, xt.shape().dim(i + 2));
+        long full = strides[i] * (in - 1) + outputPadding[i] + (k - 1) * dilations[i] + 1;
+        long outShape = ctx.hasAttr("output_shape") ? staticDim(ctx, ctx.outputType().shape().dim(i + 2)) : -1;
+        padBegin = Window.transposedPadding(full, in, strides[i], outShape, auto)[0];
       }
       Expr.Var kv = new Expr.Var("wk" + i);
       kVars.add(kv);

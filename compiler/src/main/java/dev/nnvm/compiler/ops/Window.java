@@ -12,7 +12,7 @@ import java.util.Arrays;
  * <p>Input sizes may be unknown (-1) during type inference; the matching
  * output sizes are then unknown (-1) too.
  */
-final class Window {
+public final class Window {
   final long[] kernel;
   final long[] strides;
   final long[] dilations;
@@ -122,16 +122,11 @@ final class Window {
         continue;
       }
       long full = (in[i] - 1) * strides[i] + outPad[i] + eff;
-      if (outShape != null) {
-        long total = Math.max(0, full - outShape[i]);
-        pb[i] = autoPad.equals("SAME_UPPER") ? total - total / 2 : total / 2;
-        pe[i] = total - pb[i];
-        out[i] = outShape[i];
-      } else if (autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
-        long total = Math.max(0, full - in[i] * strides[i]);
-        pb[i] = autoPad.equals("SAME_UPPER") ? total / 2 : total - total / 2;
-        pe[i] = total - pb[i];
-        out[i] = full - total;
+      if (outShape != null || autoPad.equals("SAME_UPPER") || autoPad.equals("SAME_LOWER")) {
+        long[] padding = transposedPadding(full, in[i], strides[i], outShape != null ? outShape[i] : -1, autoPad);
+        pb[i] = padding[0];
+        pe[i] = padding[1] - padding[0];
+        out[i] = outShape != null ? outShape[i] : full - padding[1];
       } else {
         pb[i] = pads[i];
         pe[i] = pads[i + n];
@@ -142,6 +137,24 @@ final class Window {
       }
     }
     return new Window(kernel.clone(), strides, dilations, pb, pe, out);
+  }
+
+  /**
+   * The padding of one ConvTranspose axis whose output size is set by
+   * {@code output_shape} ({@code outShape}, or -1 when absent) or by a SAME
+   * {@code auto_pad}, as {begin, total}. {@code full} is the size without
+   * padding: (in - 1) * stride + output_padding + effective kernel. The total
+   * never goes negative; with output_shape SAME_UPPER puts the larger half
+   * first, with auto_pad alone SAME_LOWER does.
+   */
+  public static long[] transposedPadding(long full, long in, long stride, long outShape, String autoPad) {
+    boolean upper = autoPad.equals("SAME_UPPER");
+    if (outShape >= 0) {
+      long total = Math.max(0, full - outShape);
+      return new long[] {upper ? total - total / 2 : total / 2, total};
+    }
+    long total = Math.max(0, full - in * stride);
+    return new long[] {upper ? total / 2 : total - total / 2, total};
   }
 
   private static long[] pads(OpContext ctx, int n) {

@@ -1,4 +1,4 @@
-package dev.nnvm.compiler.compile;
+package dev.nnvm.compiler.transform;
 
 import dev.nnvm.compiler.analysis.TypeInference;
 import dev.nnvm.compiler.ir.Attribute;
@@ -11,7 +11,6 @@ import dev.nnvm.runtime.Shape;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,12 +24,12 @@ import java.util.Set;
  * says it cannot lower it), as is any Split in a graph older than opset 10,
  * whose Slice takes attributes.
  */
-final class SplitToSlices {
+public final class SplitToSlices {
   private static final int SLICE_WITH_INPUTS = 10;
 
   private SplitToSlices() {}
 
-  static Graph apply(Graph graph) {
+  public static Graph apply(Graph graph) {
     if (graph.opset(Node.ONNX_DOMAIN, 0) < SLICE_WITH_INPUTS
         || graph.nodes().stream().noneMatch(SplitToSlices::isSplit)) {
       return graph;
@@ -49,19 +48,19 @@ final class SplitToSlices {
       }
       Attribute axisAttr = n.attribute("axis");
       long axis = axisAttr == null ? 0 : axisAttr.asInt();
-      String axes = fresh(names, n.name() + "_axes");
+      String axes = SimplifyInference.fresh(n.name() + "_axes", names);
       b.constant(axes, Tensor.vector(axis));
       long start = 0;
       for (int i = 0; i < sizes.length; i++) {
         long end = start + sizes[i];
         String out = n.output(i);
         if (!out.isEmpty()) {
-          String starts = fresh(names, n.name() + "_starts" + i);
-          String ends = fresh(names, n.name() + "_ends" + i);
+          String starts = SimplifyInference.fresh(n.name() + "_starts" + i, names);
+          String ends = SimplifyInference.fresh(n.name() + "_ends" + i, names);
           b.constant(starts, Tensor.vector(start));
           b.constant(ends, Tensor.vector(end));
-          nodes.add(Node.of(fresh(names, n.name() + "_slice" + i), "Slice", List.of(n.input(0), starts, ends, axes),
-              List.of(out)));
+          String slice = SimplifyInference.fresh(n.name() + "_slice" + i, names);
+          nodes.add(Node.of(slice, "Slice", List.of(n.input(0), starts, ends, axes), List.of(out)));
         }
         start = end;
       }
@@ -101,13 +100,5 @@ final class SplitToSlices {
       sizes[i] = Math.max(0, Math.min(chunk, dim - chunk * i));
     }
     return sizes;
-  }
-
-  private static String fresh(Set<String> names, String base) {
-    String name = base;
-    for (int i = 1; !names.add(name); i++) {
-      name = base + "_" + i;
-    }
-    return name;
   }
 }

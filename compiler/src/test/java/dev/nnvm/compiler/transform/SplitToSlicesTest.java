@@ -1,4 +1,4 @@
-package dev.nnvm.compiler.compile;
+package dev.nnvm.compiler.transform;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
