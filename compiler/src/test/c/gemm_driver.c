@@ -11,7 +11,7 @@
  *                              GFLOP/s of the plain kernel (1 and 2 threads) and the FMA peak
  *
  * The kernels the check expects: gemm (no epilogue), gemm_bias, gemm_bias_relu, gemm_residual,
- * gemm_bias_residual_relu (see GemmKernelTest).
+ * gemm_bias_residual_relu, gemm_rowbias_relu (see GemmKernelTest).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -85,6 +85,7 @@ static struct kernel kernels[] = {
     {"gemm_bias_relu", 1, 0, 1, NULL},
     {"gemm_residual", 0, 1, 0, NULL},
     {"gemm_bias_residual_relu", 1, 1, 1, NULL},
+    {"gemm_rowbias_relu", 2, 0, 1, NULL}, /* bias 2: one per row of C (a convolution's bias) */
 };
 #define NKERNELS (int)(sizeof kernels / sizeof kernels[0])
 static ws_fn workspace_bytes;
@@ -100,12 +101,12 @@ static int check(struct kernel *k, int64_t M, int64_t N, int64_t K, int64_t pad,
     float *A = malloc(sizeof(float) * (M * lda + 1));
     float *B = malloc(sizeof(float) * (K * ldb + 1));
     float *C = malloc(sizeof(float) * (M * ldc + 1));
-    float *bias = malloc(sizeof(float) * (N + 1));
+    float *bias = malloc(sizeof(float) * ((M > N ? M : N) + 1));
     float *R = malloc(sizeof(float) * (M * ldr + 1));
     for (int64_t i = 0; i < M * lda; i++) A[i] = next_float();
     for (int64_t i = 0; i < K * ldb; i++) B[i] = next_float();
     for (int64_t i = 0; i < M * ldc; i++) C[i] = SENTINEL;
-    for (int64_t i = 0; i < N; i++) bias[i] = next_float();
+    for (int64_t i = 0; i < (M > N ? M : N); i++) bias[i] = next_float();
     for (int64_t i = 0; i < M * ldr; i++) R[i] = next_float();
     int64_t wsb = workspace_bytes(M, N, K, threads);
     unsigned char *ws = aligned_alloc(64, (size_t)((wsb + 64 + 63) / 64 * 64));
@@ -128,7 +129,8 @@ static int check(struct kernel *k, int64_t M, int64_t N, int64_t K, int64_t pad,
                 ref += t;
                 scale += fabs(t);
             }
-            if (k->bias) { ref += bias[j]; scale += fabs(bias[j]); }
+            if (k->bias == 1) { ref += bias[j]; scale += fabs(bias[j]); }
+            if (k->bias == 2) { ref += bias[i]; scale += fabs(bias[i]); }
             if (k->residual) { ref += R[i * ldr + j]; scale += fabs(R[i * ldr + j]); }
             if (k->relu && ref <= 0) ref = 0;
             double got = C[i * ldc + j];

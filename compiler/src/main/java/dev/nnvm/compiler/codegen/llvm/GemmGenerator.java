@@ -53,15 +53,33 @@ public final class GemmGenerator {
     private final CpuTarget target;
     private final Blocking blocking;
 
-    /** What is fused into the store: {@code relu(acc + bias[n] + R[m, n])}, each part optional. */
-    public record Epilogue(boolean bias, boolean residual, boolean relu) {
+    /**
+     * What is fused into the store: {@code relu(acc + bias + R[m, n])}, each part optional; the
+     * bias is per column ({@code bias[n]}) or, with {@code rowBias}, per row ({@code bias[m]}: a
+     * convolution's bias when the product is weights x image columns).
+     */
+    public record Epilogue(boolean bias, boolean residual, boolean relu, boolean rowBias) {
         public static final Epilogue NONE = new Epilogue(false, false, false);
+
+        public Epilogue {
+            if (bias && rowBias) {
+                throw new IllegalArgumentException("a GEMM epilogue has a column bias or a row bias, not both");
+            }
+        }
+
+        /** Without a row bias. */
+        public Epilogue(boolean bias, boolean residual, boolean relu) {
+            this(bias, residual, relu, false);
+        }
 
         @Override
         public String toString() {
             List<String> parts = new ArrayList<>();
             if (bias) {
                 parts.add("bias");
+            }
+            if (rowBias) {
+                parts.add("rowbias");
             }
             if (residual) {
                 parts.add("residual");
@@ -170,7 +188,9 @@ public final class GemmGenerator {
                 .replace("$NC", Integer.toString(blocking.nc()))
                 .replace("$STEPS", stepVector(blocking.nr(), 0))
                 .replace("$ATTRS", attributes())
-                .replace("$PACKA_VECTOR", packAVector());
+                .replace("$PACKA_VECTOR", packAVector())
+                // A row bias starts at the micro-tile's first row instead of its first column.
+                .replace("$BIASP", kernel.epilogue().rowBias() ? "%biasr" : "%biasp");
         return shared + microKernel(kernel);
     }
 
@@ -253,6 +273,16 @@ public final class GemmGenerator {
             s.append("do").append(i).append(":\n");
             s.append("  %co").append(i).append(" = mul i64 %ldc, ").append(i).append('\n');
             s.append("  %crow").append(i).append(" = getelementptr float, ptr %c, i64 %co").append(i).append('\n');
+            if (ep.rowBias()) {
+                // Loaded for every valid row (in bounds), counted only after the last K block.
+                s.append("  %rbp").append(i).append(" = getelementptr float, ptr %biasp, i64 ").append(i).append('\n');
+                s.append("  %rbl").append(i).append(" = load float, ptr %rbp").append(i).append(", align 4\n");
+                s.append("  %rbs").append(i).append(" = select i1 %islast, float %rbl").append(i).append(", float 0.0\n");
+                s.append("  %rbi").append(i).append(" = insertelement ").append(vt).append(" poison, float %rbs")
+                        .append(i).append(", i64 0\n");
+                s.append("  %rbv").append(i).append(" = shufflevector ").append(vt).append(" %rbi").append(i)
+                        .append(", ").append(vt).append(" poison, <").append(vw).append(" x i32> zeroinitializer\n");
+            }
             if (ep.residual()) {
                 s.append("  %ro").append(i).append(" = mul i64 %ldr, ").append(i).append('\n');
                 s.append("  %rrow").append(i).append(" = getelementptr float, ptr %rp, i64 %ro").append(i).append('\n');
@@ -271,6 +301,11 @@ public final class GemmGenerator {
                     s.append("  %x1.").append(id).append(" = fadd ").append(vt).append(' ').append(x).append(", %bias")
                             .append(v).append('\n');
                     x = "%x1." + id;
+                }
+                if (ep.rowBias()) {
+                    s.append("  %xb.").append(id).append(" = fadd ").append(vt).append(' ').append(x).append(", %rbv")
+                            .append(i).append('\n');
+                    x = "%xb." + id;
                 }
                 if (ep.residual()) {
                     s.append("  %rpp.").append(id).append(" = getelementptr float, ptr %rrow").append(i).append(", i64 ")
@@ -880,7 +915,8 @@ public final class GemmGenerator {
               %rro = mul i64 %row, %ldr
               %ro = add i64 %rro, %col
               %rp = getelementptr float, ptr %R, i64 %ro
-              call void @$G.ukernel(i64 %kc, ptr %ap, ptr %bp, ptr %cp, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr)
+              %biasr = getelementptr float, ptr %bias, i64 %row
+              call void @$G.ukernel(i64 %kc, ptr %ap, ptr %bp, ptr %cp, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr $BIASP, ptr %rp, i64 %ldr)
               %ir.next = add i64 %ir, $MR
               br label %irloop
             jrnext:

@@ -29,7 +29,8 @@ class GemmKernelTest {
             new Kernel("gemm_bias", new Epilogue(true, false, false)),
             new Kernel("gemm_bias_relu", new Epilogue(true, false, true)),
             new Kernel("gemm_residual", new Epilogue(false, true, false)),
-            new Kernel("gemm_bias_residual_relu", new Epilogue(true, true, true)));
+            new Kernel("gemm_bias_residual_relu", new Epilogue(true, true, true)),
+            new Kernel("gemm_rowbias_relu", new Epilogue(false, false, true, true)));
 
     @TempDir
     static Path dir;
