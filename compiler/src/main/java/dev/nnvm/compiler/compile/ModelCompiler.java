@@ -58,13 +58,15 @@ import java.util.function.Supplier;
  */
 public final class ModelCompiler {
   /**
-   * Pattern fusions the CPU code generator asks the optimizer to skip: its
-   * attention kernel is still slower than batched GEMMs plus the softmax
+   * Passes the CPU code generator asks the optimizer to skip. FuseAttention:
+   * its attention kernel is still slower than batched GEMMs plus the softmax
    * kernel (all-MiniLM-L6-v2, batch 1 x 128, one thread: 81.5 ms fused vs
    * 34.9 ms unfused), at the price of a larger workspace (the score matrices
-   * are materialized).
+   * are materialized). AlterOpLayout: NCHW convolutions run on the packed
+   * GEMM (image columns x weights), blocked NCHW8c ones only as direct loops,
+   * which are far slower (light ResNet-50, 1 thread: see benchmarks/RESULTS.md).
    */
-  static final List<String> CPU_UNFUSED_PATTERNS = List.of("FuseAttention");
+  public static final List<String> CPU_DISABLED_PASSES = List.of("FuseAttention", "AlterOpLayout");
 
   private final ArtifactCache cache;
   private final Consumer<CompileResult.Phase> progress;
@@ -168,7 +170,7 @@ public final class ModelCompiler {
       List<CompileResult.Phase> phases) {
     long t0 = System.nanoTime();
     Graph specialized = SplitToSlices.apply(SpecializeInputs.apply(imported, options.inputShapes()));
-    Optimizer.Result optimized = Optimizer.optimize(specialized, options.optLevel(), CPU_UNFUSED_PATTERNS, Map.of());
+    Optimizer.Result optimized = Optimizer.optimize(specialized, options.optLevel(), CPU_DISABLED_PASSES, Map.of());
     Graph graph = optimized.graph();
     MemoryPlan plan = optimized.memory();
     List<TensorSpec> inputs = specs("input", graph.inputs());

@@ -5,6 +5,7 @@ import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.compiler.ir.op.OpRegistry;
 import dev.nnvm.compiler.ops.NnvmOps;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Dim;
@@ -14,30 +15,56 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Recognizes kernels that are matrix products (MatMul, nnvm.MatMulBias, Gemm
- * without transposes or scaling and with a per-column or no C, alone
- * or as the master of a fused group with an elementwise epilogue) and says
- * how to run them with the packed GEMM: batches of row-major [M, K] x [K, N]
- * (+ bias) written into the kernel's output, then the epilogue as a loop
- * kernel that reads and writes that output in place.
+ * without transposes or scaling and with a per-column or no C, 2-D Conv with
+ * one group and static sizes, alone or as the master of a fused group with
+ * an elementwise epilogue) and says how to run them with the packed GEMM:
+ * batches of row-major [M, K] x [K, N] (+ bias) written into the kernel's
+ * output, then the epilogue as a loop kernel that reads and writes that
+ * output in place.
+ *
+ * <p>A convolution in NCHW is, per image, weights [M, C*KH*KW] x columns
+ * [C*KH*KW, OH*OW] = output [M, OH*OW] with the bias per row: a 1x1
+ * convolution with stride 1 and no padding reads the image itself as the
+ * columns, any other first copies the image's windows into a columns buffer
+ * ({@link WindowKernels#im2col}) in the GEMM's scratch.
  */
 final class MatrixProducts {
   private MatrixProducts() {}
 
   /**
-   * How to run one kernel as GEMM calls.
+   * How to run one kernel as GEMM calls: for each batch {@code i},
+   * {@code output + i*cStride} [M, N] = {@code a + i*aStride} [M, K] x
+   * {@code b + i*bStride} [K, N] (+ bias), all row-major and dense.
    *
-   * @param a the left operand, [batches * M, K] row-major
-   * @param b the right operand, [K, N] shared, or one [K, N] per batch when {@code batchedB}
-   * @param bias per-column bias [N], or null
+   * @param a the left operand
+   * @param b the right operand (unused when {@code im2col} builds it)
+   * @param bias the bias, [N] per column or [M] per row with {@code rowBias}, or null
    * @param output the buffer the GEMM writes (the kernel's output)
    * @param result the product's own value name (read by the epilogue, stored in {@code output})
+   * @param aStride elements between the batches' left operands (0: shared)
+   * @param bStride elements between the batches' right operands (0: shared)
+   * @param cStride elements between the batches' outputs
+   * @param im2col for a convolution that needs it, the copy that builds each batch's right operand
    * @param epilogue a fused node computing the kernel's output from {@code result}, or null
    */
-  record Plan(String a, String b, String bias, String output, String result, Expr batches, Expr m, Expr n, Expr k,
-      boolean batchedB, Node epilogue) {}
+  record Plan(String a, String b, String bias, boolean rowBias, String output, String result, Expr batches, Expr m,
+      Expr n, Expr k, Expr aStride, Expr bStride, Expr cStride, Im2col im2col, Node epilogue) {
+    Plan withEpilogue(String output, Node epilogue) {
+      return new Plan(a, b, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
+          epilogue);
+    }
+  }
+
+  /**
+   * The columns copy of a convolution: {@code kernel} reads one image
+   * (buffer 0, at {@code image + i*imageStride} for batch {@code i}) and
+   * writes {@code columnElements} floats (buffer 1) that the GEMM reads as B.
+   */
+  record Im2col(Kernel kernel, String image, Expr imageStride, long columnElements) {}
 
   /** The plan for {@code node}, or null when it is not a matrix product this path handles. */
   static Plan plan(Node node, Graph graph) {
@@ -47,7 +74,7 @@ final class MatrixProducts {
         return null;
       }
       Node master = body.nodes().get(0);
-      Plan p = product(master, t -> body.typeOf(t).or(() -> graph.typeOf(t)).orElse(null));
+      Plan p = product(master, t -> body.typeOf(t).or(() -> graph.typeOf(t)).orElse(null), graph);
       if (p == null) {
         return null;
       }
@@ -56,14 +83,15 @@ final class MatrixProducts {
       if (resultType == null || !resultType.equals(body.outputs().get(0).type())) {
         return null;
       }
-      return new Plan(p.a(), p.b(), p.bias(), out, master.output(0), p.batches(), p.m(), p.n(), p.k(), p.batchedB(),
-          epilogue(node, body, master, resultType));
+      return p.withEpilogue(out, epilogue(node, body, master, resultType));
     }
-    Plan p = product(node, t -> graph.typeOf(t).orElse(null));
-    return p;
+    return product(node, t -> graph.typeOf(t).orElse(null), graph);
   }
 
-  private static Plan product(Node n, java.util.function.Function<String, TensorType> types) {
+  private static Plan product(Node n, Function<String, TensorType> types, Graph graph) {
+    if (n.domain().isEmpty() && n.opType().equals("Conv")) {
+      return conv(n, types, graph);
+    }
     boolean matmul = n.domain().isEmpty() && n.opType().equals("MatMul");
     boolean biased = n.domain().equals(NnvmOps.DOMAIN) && n.opType().equals(NnvmOps.MATMUL_BIAS);
     boolean gemm = n.domain().isEmpty() && n.opType().equals("Gemm");
@@ -116,8 +144,85 @@ final class MatrixProducts {
     } catch (IllegalArgumentException e) {
       return null;
     }
-    return new Plan(n.input(0), n.input(1), biased ? n.input(2) : null, n.output(0), n.output(0), batches, m,
-        Exprs.dim(nDim), Exprs.dim(kDim), batchedB, null);
+    Expr nE = Exprs.dim(nDim);
+    Expr kE = Exprs.dim(kDim);
+    return new Plan(n.input(0), n.input(1), biased ? n.input(2) : null, false, n.output(0), n.output(0), batches, m,
+        nE, kE, Exprs.mul(m, kE), batchedB ? Exprs.mul(kE, nE) : Exprs.i64(0), Exprs.mul(m, nE), null, null);
+  }
+
+  /** A float 2-D convolution with one group and static channel, spatial and kernel sizes (any batch). */
+  private static Plan conv(Node n, Function<String, TensorType> types, Graph graph) {
+    TensorType x = types.apply(n.input(0));
+    TensorType w = types.apply(n.input(1));
+    TensorType out = types.apply(n.output(0));
+    if (x == null || w == null || out == null || x.dtype() != DType.FLOAT32 || w.dtype() != DType.FLOAT32
+        || out.dtype() != DType.FLOAT32 || !x.shape().hasRank() || x.shape().rank() != 4
+        || !w.shape().hasRank() || w.shape().rank() != 4 || !out.shape().hasRank() || out.shape().rank() != 4
+        || (n.attribute("group") != null && n.attribute("group").asInt() != 1)) {
+      return null;
+    }
+    long[] xs = staticDims(x.shape().dims().subList(1, 4));
+    long[] ws = staticDims(w.shape().dims());
+    long[] os = staticDims(out.shape().dims().subList(1, 4));
+    if (xs == null || ws == null || os == null || ws[1] != xs[0] || ws[0] != os[0]) {
+      return null;
+    }
+    String bias = null;
+    if (n.hasInput(2)) {
+      TensorType bt = types.apply(n.input(2));
+      if (bt == null || bt.dtype() != DType.FLOAT32 || !bt.shape().equals(dev.nnvm.runtime.Shape.of(ws[0]))) {
+        return null;
+      }
+      bias = n.input(2);
+    }
+    long k = ws[1] * ws[2] * ws[3];
+    long pixels = os[1] * os[2];
+    Expr batches = Exprs.dim(x.shape().dim(0));
+    Expr imageStride = Exprs.i64(xs[0] * xs[1] * xs[2]);
+    boolean pointwise = ws[2] == 1 && ws[3] == 1 && os[1] == xs[1] && os[2] == xs[2] && unitStrides(n);
+    Im2col im2col = null;
+    if (!pointwise) {
+      TensorType image = new TensorType(DType.FLOAT32, dev.nnvm.runtime.Shape.of(1, xs[0], xs[1], xs[2]));
+      BufferRef imageBuf = new BufferRef(n.input(0), DType.FLOAT32, List.of(Exprs.i64(xs[0]), Exprs.i64(xs[1]),
+          Exprs.i64(xs[2])));
+      BufferRef columns = new BufferRef(n.output(0) + ".columns", DType.FLOAT32, List.of(Exprs.i64(k),
+          Exprs.i64(pixels)));
+      List<TensorType> inTypes = new ArrayList<>();
+      for (String in : n.inputs()) {
+        inTypes.add(in.isEmpty() ? null : in.equals(n.input(0)) ? image : types.apply(in));
+      }
+      LowerContext ctx = new LowerContext(n, OpRegistry.standard().require(n), graph.opset(n.domain(), 1), inTypes,
+          out, graph.constants()::get, (i, idx) -> new Expr.Load(imageBuf, Exprs.flatIndex(idx.subList(1, 4),
+              imageBuf.shape())));
+      String name = "im2col_" + (n.name().isEmpty() ? n.output(0) : n.name());
+      im2col = new Im2col(WindowKernels.im2col(ctx, name, imageBuf, columns), n.input(0), imageStride, k * pixels);
+    }
+    return new Plan(n.input(1), n.input(0), bias, true, n.output(0), n.output(0), batches, Exprs.i64(ws[0]),
+        Exprs.i64(pixels), Exprs.i64(k), Exprs.i64(0), pointwise ? imageStride : Exprs.i64(0),
+        Exprs.i64(ws[0] * pixels), im2col, null);
+  }
+
+  private static long[] staticDims(List<Dim> dims) {
+    long[] v = new long[dims.size()];
+    for (int i = 0; i < v.length; i++) {
+      if (!dims.get(i).isStatic()) {
+        return null;
+      }
+      v[i] = dims.get(i).value();
+    }
+    return v;
+  }
+
+  private static boolean unitStrides(Node n) {
+    if (n.attribute("strides") == null) {
+      return true;
+    }
+    for (long s : n.attribute("strides").asInts()) {
+      if (s != 1) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A Gemm that is {@code A @ B (+ C)}: no transposes, alpha and beta 1 (others run as loop kernels). */

@@ -74,13 +74,15 @@ public final class ModelToLlvm {
     List<GemmGenerator.Kernel> gemmKernels = new ArrayList<>();
     StringBuilder defs = new StringBuilder();
     Map<String, Integer> seenNames = new HashMap<>();
-    long scratch = 0;
+    long packing = 0;
+    long columns = 0;
     for (Node n : graph.nodes()) {
       MatrixProducts.Plan mm = MatrixProducts.plan(n, graph);
       Kernel epilogue = null;
       if (mm != null) {
         // One GEMM function per epilogue kind serves every product that needs it.
-        GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(mm.bias() != null, false, false);
+        GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(mm.bias() != null && !mm.rowBias(), false, false,
+            mm.bias() != null && mm.rowBias());
         GemmGenerator.Kernel gk = gemmKernels.stream().filter(x -> x.epilogue().equals(kind)).findFirst()
             .orElse(null);
         if (gk == null) {
@@ -90,14 +92,21 @@ public final class ModelToLlvm {
         // Packing buffers are bounded by the cache blocking, so a symbolic N or K is bounded too.
         long nBound = Exprs.constValue(mm.n()) != null ? Exprs.constValue(mm.n()) : 1L << 40;
         long kBound = Exprs.constValue(mm.k()) != null ? Exprs.constValue(mm.k()) : 1L << 40;
-        scratch = Math.max(scratch, gemm.workspaceBytes(1L << 40, nBound, kBound, MAX_GEMM_THREADS));
+        packing = Math.max(packing, gemm.workspaceBytes(1L << 40, nBound, kBound, MAX_GEMM_THREADS));
+        Kernel im2col = null;
+        if (mm.im2col() != null) {
+          im2col = unique(mm.im2col().kernel(), seenNames);
+          kernels.add(im2col);
+          defs.append(KernelToLlvm.module(im2col).replace("define void @", "define internal void @"));
+          columns = Math.max(columns, MemoryPlan.align(4 * mm.im2col().columnElements()));
+        }
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
-        steps.add(new Step(null, gk, mm, epilogue));
+        steps.add(new Step(null, gk, mm, im2col, epilogue));
       } else {
         Kernel k = unique(lowering.lower(n, graph), seenNames);
-        steps.add(new Step(k, null, null, null));
+        steps.add(new Step(k, null, null, null, null));
         epilogue = k;
       }
       if (epilogue != null) {
@@ -111,8 +120,8 @@ public final class ModelToLlvm {
     String matrices = gemmKernels.isEmpty() ? "" : gemm.module(gemmKernels);
     ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
         + "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"));
-    ir.append(entry(graph, plan, weights, symbols, steps));
-    return new Module(ir.toString(), List.copyOf(symbols), kernels, MemoryPlan.align(scratch));
+    ir.append(entry(graph, plan, weights, symbols, steps, columns));
+    return new Module(ir.toString(), List.copyOf(symbols), kernels, columns + MemoryPlan.align(packing));
   }
 
   /**
@@ -141,8 +150,12 @@ public final class ModelToLlvm {
     }
   }
 
-  /** One call of the entry point: a loop kernel, or a matrix product with an optional loop epilogue. */
-  private record Step(Kernel loop, GemmGenerator.Kernel gemm, MatrixProducts.Plan product, Kernel epilogue) {}
+  /**
+   * One call of the entry point: a loop kernel, or a matrix product (with the
+   * columns copy of a convolution before it) and an optional loop epilogue.
+   */
+  private record Step(Kernel loop, GemmGenerator.Kernel gemm, MatrixProducts.Plan product, Kernel im2col,
+      Kernel epilogue) {}
 
   private static Kernel unique(Kernel k, Map<String, Integer> seen) {
     int dup = seen.merge(k.name(), 1, Integer::sum);
@@ -205,8 +218,13 @@ public final class ModelToLlvm {
     return sb.toString();
   }
 
+  /**
+   * The entry function. The scratch after the planned workspace holds the
+   * convolutions' columns buffer ({@code columnBytes}) and then the GEMM
+   * packing buffers.
+   */
   private static String entry(Graph graph, MemoryPlan plan, WeightsLayout weights, List<String> symbols,
-      List<Step> steps) {
+      List<Step> steps, long columnBytes) {
     StringBuilder b = new StringBuilder();
     Counter t = new Counter();
     b.append("define i32 @").append(ENTRY).append("(ptr nocapture readonly %call) nounwind {\nentry:\n");
@@ -248,12 +266,15 @@ public final class ModelToLlvm {
     }
     Pointers pointers = new Pointers(b, t, inputs, outputs, workspace, weightBase, inputIndex, outputIndex, weights,
         plan, regionBase, symbolValues);
-    String scratch = t.next();
-    b.append("  ").append(scratch).append(" = getelementptr i8, ptr ").append(workspace).append(", i64 ").append(at)
+    String columns = t.next();
+    b.append("  ").append(columns).append(" = getelementptr i8, ptr ").append(workspace).append(", i64 ").append(at)
         .append('\n');
+    String scratch = t.next();
+    b.append("  ").append(scratch).append(" = getelementptr i8, ptr ").append(columns).append(", i64 ")
+        .append(columnBytes).append('\n');
     for (Step step : steps) {
       if (step.gemm() != null) {
-        gemmCall(b, t, step, pointers, scratch, pfor, gemmThreads);
+        gemmCall(b, t, step, pointers, columns, scratch, pfor, gemmThreads, threads);
       }
       Kernel k = step.gemm() == null ? step.loop() : step.epilogue();
       if (k == null) {
@@ -261,37 +282,50 @@ public final class ModelToLlvm {
       }
       Map<String, String> aliases = step.product() == null ? Map.of() : Map.of(step.product().result(),
           step.product().output());
-      List<BufferRef> all = new ArrayList<>(k.inputs());
-      all.addAll(k.outputs());
-      String bufs = t.next();
-      b.append("  ").append(bufs).append(" = alloca [").append(all.size()).append(" x ptr]\n");
-      for (int i = 0; i < all.size(); i++) {
-        String ptr = pointers.of(aliases.getOrDefault(all.get(i).name(), all.get(i).name()));
-        String slot = t.next();
-        b.append("  ").append(slot).append(" = getelementptr [").append(all.size()).append(" x ptr], ptr ")
-            .append(bufs).append(", i64 0, i64 ").append(i).append('\n');
-        b.append("  store ptr ").append(ptr).append(", ptr ").append(slot).append('\n');
+      List<String> ptrs = new ArrayList<>();
+      for (BufferRef buf : k.inputs()) {
+        ptrs.add(pointers.of(aliases.getOrDefault(buf.name(), buf.name())));
       }
-      String syms = t.next();
-      int ns = Math.max(1, k.symbols().size());
-      b.append("  ").append(syms).append(" = alloca [").append(ns).append(" x i64]\n");
-      for (int i = 0; i < k.symbols().size(); i++) {
-        String v = symbolValues.get(k.symbols().get(i));
-        if (v == null) {
-          throw new UnsupportedModelException("kernel " + k.name() + " needs symbol " + k.symbols().get(i)
-              + ", which the model's inputs do not define");
-        }
-        String slot = t.next();
-        b.append("  ").append(slot).append(" = getelementptr [").append(ns).append(" x i64], ptr ").append(syms)
-            .append(", i64 0, i64 ").append(i).append('\n');
-        b.append("  store i64 ").append(v).append(", ptr ").append(slot).append('\n');
+      for (BufferRef buf : k.outputs()) {
+        ptrs.add(pointers.of(aliases.getOrDefault(buf.name(), buf.name())));
       }
-      b.append("  call void @").append(KernelToLlvm.symbolName(k.name())).append("(ptr ").append(bufs)
-          .append(", ptr ").append(syms).append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
+      callKernel(b, t, k, ptrs, symbolValues, pfor, threads);
     }
     copyUnproducedOutputs(graph, pointers);
     b.append("  ret i32 0\n}\n");
+    String top = "nounwind {\nentry:\n";
+    b.insert(b.indexOf(top) + top.length(), t.allocas);
     return b.toString();
+  }
+
+  /** Calls a loop kernel with its buffers (inputs, then outputs) at the given addresses. */
+  private static void callKernel(StringBuilder b, Counter t, Kernel k, List<String> ptrs,
+      Map<String, String> symbolValues, String pfor, String threads) {
+    // Stack slots live in the entry block: a call inside a batch loop must not grow the stack per batch.
+    String bufs = t.next();
+    t.allocas.append("  ").append(bufs).append(" = alloca [").append(ptrs.size()).append(" x ptr]\n");
+    for (int i = 0; i < ptrs.size(); i++) {
+      String slot = t.next();
+      b.append("  ").append(slot).append(" = getelementptr [").append(ptrs.size()).append(" x ptr], ptr ")
+          .append(bufs).append(", i64 0, i64 ").append(i).append('\n');
+      b.append("  store ptr ").append(ptrs.get(i)).append(", ptr ").append(slot).append('\n');
+    }
+    String syms = t.next();
+    int ns = Math.max(1, k.symbols().size());
+    t.allocas.append("  ").append(syms).append(" = alloca [").append(ns).append(" x i64]\n");
+    for (int i = 0; i < k.symbols().size(); i++) {
+      String v = symbolValues.get(k.symbols().get(i));
+      if (v == null) {
+        throw new UnsupportedModelException("kernel " + k.name() + " needs symbol " + k.symbols().get(i)
+            + ", which the model's inputs do not define");
+      }
+      String slot = t.next();
+      b.append("  ").append(slot).append(" = getelementptr [").append(ns).append(" x i64], ptr ").append(syms)
+          .append(", i64 0, i64 ").append(i).append('\n');
+      b.append("  store i64 ").append(v).append(", ptr ").append(slot).append('\n');
+    }
+    b.append("  call void @").append(KernelToLlvm.symbolName(k.name())).append("(ptr ").append(bufs)
+        .append(", ptr ").append(syms).append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
   }
 
   /**
@@ -385,18 +419,25 @@ public final class ModelToLlvm {
     }
   }
 
-  /** The matrix product: batches of [M, K] x [K, N] (+ bias), B shared or one per batch. */
-  private static void gemmCall(StringBuilder b, Counter t, Step step, Pointers p, String scratch, String pfor,
-      String threads) {
+  /**
+   * The matrix product: for each batch, [M, K] x [K, N] (+ bias) at the
+   * plan's strides; a convolution first copies the batch's image windows into
+   * {@code columns} and multiplies by those.
+   */
+  private static void gemmCall(StringBuilder b, Counter t, Step step, Pointers p, String columns, String scratch,
+      String pfor, String gemmThreads, String threads) {
     MatrixProducts.Plan mm = step.product();
     String a = p.of(mm.a());
-    String bm = p.of(mm.b());
+    String bm = mm.im2col() != null ? p.of(mm.im2col().image()) : p.of(mm.b());
     String c = p.of(mm.output());
     String bias = mm.bias() == null ? "null" : p.of(mm.bias());
     String batches = p.index(mm.batches());
     String m = p.index(mm.m());
     String n = p.index(mm.n());
     String k = p.index(mm.k());
+    String aStride = p.index(mm.aStride());
+    String bStride = p.index(mm.im2col() != null ? mm.im2col().imageStride() : mm.bStride());
+    String cStride = p.index(mm.cStride());
     String head = "batch" + t.n;
     String body = "batchbody" + t.n;
     String done = "batchdone" + t.n++;
@@ -408,17 +449,23 @@ public final class ModelToLlvm {
     b.append(head).append(":\n");
     String i = t.next();
     String next = t.next();
+    String latch = "batchlatch" + t.n++;
     b.append("  ").append(i).append(" = phi i64 [ 0, %").append(entryLabel).append(" ], [ ").append(next)
-        .append(", %").append(body).append(" ]\n");
+        .append(", %").append(latch).append(" ]\n");
     b.append("  br label %").append(body).append('\n').append(body).append(":\n");
-    String aPtr = offset(b, t, a, i, m, k);
-    String cPtr = offset(b, t, c, i, m, n);
-    String bPtr = mm.batchedB() ? offset(b, t, bm, i, k, n) : bm;
+    String aPtr = offset(b, t, a, i, aStride);
+    String cPtr = offset(b, t, c, i, cStride);
+    String bPtr = offset(b, t, bm, i, bStride);
+    if (step.im2col() != null) {
+      callKernel(b, t, step.im2col(), List.of(bPtr, columns), p.symbolValues(), pfor, threads);
+      bPtr = columns;
+    }
     b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(m).append(", i64 ").append(n)
         .append(", i64 ").append(k).append(", ptr ").append(aPtr).append(", i64 ").append(k).append(", ptr ")
         .append(bPtr).append(", i64 ").append(n).append(", ptr ").append(cPtr).append(", i64 ").append(n)
         .append(", ptr ").append(bias).append(", ptr null, i64 0, ptr ").append(scratch)
-        .append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
+        .append(", ptr ").append(pfor).append(", i32 ").append(gemmThreads).append(")\n");
+    b.append("  br label %").append(latch).append('\n').append(latch).append(":\n");
     b.append("  ").append(next).append(" = add i64 ").append(i).append(", 1\n");
     String more = t.next();
     b.append("  ").append(more).append(" = icmp slt i64 ").append(next).append(", ").append(batches).append('\n');
@@ -426,12 +473,10 @@ public final class ModelToLlvm {
     b.append(done).append(":\n");
   }
 
-  /** {@code base + batch * rows * cols} floats, as a pointer. */
-  private static String offset(StringBuilder b, Counter t, String base, String batch, String rows, String cols) {
-    String matrix = t.next();
-    b.append("  ").append(matrix).append(" = mul i64 ").append(rows).append(", ").append(cols).append('\n');
+  /** {@code base + batch * stride} floats, as a pointer. */
+  private static String offset(StringBuilder b, Counter t, String base, String batch, String stride) {
     String elements = t.next();
-    b.append("  ").append(elements).append(" = mul i64 ").append(batch).append(", ").append(matrix).append('\n');
+    b.append("  ").append(elements).append(" = mul i64 ").append(batch).append(", ").append(stride).append('\n');
     String ptr = t.next();
     b.append("  ").append(ptr).append(" = getelementptr float, ptr ").append(base).append(", i64 ").append(elements)
         .append('\n');
@@ -440,6 +485,8 @@ public final class ModelToLlvm {
 
   private static final class Counter {
     private int n;
+    /** Allocas, placed at the top of the entry block. */
+    private final StringBuilder allocas = new StringBuilder();
 
     String next() {
       return "%m" + n++;

@@ -197,6 +197,37 @@ final class WindowKernels {
         Stmt.ForKind.SERIAL)));
   }
 
+  /**
+   * The image-to-columns copy of one image of a 2-D convolution, so that the
+   * convolution becomes the product weights [M, C*KH*KW] x columns
+   * [C*KH*KW, OH*OW]: row {@code (c*KH + kh)*KW + kw}, column
+   * {@code oh*OW + ow} holds the input at the window position (0 in the
+   * padding). {@code ctx.input(0, [n, c, h, w])} reads the image (n is 0);
+   * every size must be static.
+   */
+  static Kernel im2col(LowerContext ctx, String name, BufferRef image, BufferRef columns) {
+    TensorType w = ctx.inputType(1);
+    List<Expr> xDims = LowerContext.dims(ctx.inputType(0));
+    long[] kernel = {staticDim(ctx, w.shape().dim(2)), staticDim(ctx, w.shape().dim(3))};
+    long[] outSizes = spatialSizes(ctx.outputType(), 2, 2);
+    Expr.Var c = new Expr.Var("ic");
+    Expr.Var oh = new Expr.Var("oh");
+    Expr.Var ow = new Expr.Var("ow");
+    Geometry g = Geometry.of(ctx, xDims.subList(2, 4), kernel, List.of(oh, ow), outSizes);
+    Expr row = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(kernel[0])), g.kernelVars.get(0)),
+        Exprs.i64(kernel[1])), g.kernelVars.get(1));
+    Expr at = Exprs.add(Exprs.mul(row, Exprs.i64(outSizes[0] * outSizes[1])),
+        Exprs.add(Exprs.mul(oh, Exprs.i64(outSizes[1])), ow));
+    DType dt = ctx.outputType().dtype();
+    Expr value = Exprs.select(g.inside, ctx.input(0, List.of(Exprs.i64(0), c, g.clamped.get(0), g.clamped.get(1))),
+        Exprs.constant(0, dt));
+    Stmt store = new Stmt.Store(columns, at, value);
+    Stmt pixels = new Stmt.For(oh, Exprs.i64(outSizes[0]), new Stmt.For(ow, Exprs.i64(outSizes[1]), store,
+        Stmt.ForKind.VECTORIZABLE), Stmt.ForKind.SERIAL);
+    Stmt body = new Stmt.For(c, xDims.get(1), g.windowLoops(pixels), Stmt.ForKind.PARALLEL);
+    return new Kernel(name, List.of(image), List.of(columns), List.of(), body);
+  }
+
   private static Accumulation pool(LowerContext ctx, List<Expr> out, boolean max) {
     if (ctx.hasAttr("storage_order") && ctx.attrInt("storage_order") != 0) {
       throw new UnsupportedModelException(ctx.node().describe() + ": column-major storage_order cannot be compiled");
