@@ -60,11 +60,18 @@ final class MatrixProducts {
   }
 
   /**
-   * The columns copy of a convolution: {@code kernel} reads one image
-   * (buffer 0, at {@code image + i*imageStride} for batch {@code i}) and
-   * writes {@code columnElements} floats (buffer 1) that the GEMM reads as B.
+   * The columns copy of a convolution, one block of output rows at a time
+   * (so that the columns stay in the core's cache while the GEMM reads them):
+   * {@code kernel} reads one image (buffer 0, at {@code image + i*imageStride}
+   * for batch {@code i}) and writes the columns of up to
+   * {@code rowsPerBlock} output rows (buffer 1, {@code columnElements}
+   * floats, rows {@code rowsPerBlock * outCols} long) that the GEMM reads as B.
    */
-  record Im2col(Kernel kernel, String image, Expr imageStride, long columnElements) {}
+  record Im2col(Kernel kernel, String image, Expr imageStride, long columnElements, long rowsPerBlock, long outRows,
+      long outCols) {}
+
+  /** Target size of a block's columns, in floats: half of a 1 MiB L2 cache. */
+  private static final long COLUMN_BLOCK_FLOATS = 128 * 1024;
 
   /** The plan for {@code node}, or null when it is not a matrix product this path handles. */
   static Plan plan(Node node, Graph graph) {
@@ -186,7 +193,7 @@ final class MatrixProducts {
       BufferRef imageBuf = new BufferRef(n.input(0), DType.FLOAT32, List.of(Exprs.i64(xs[0]), Exprs.i64(xs[1]),
           Exprs.i64(xs[2])));
       BufferRef columns = new BufferRef(n.output(0) + ".columns", DType.FLOAT32, List.of(Exprs.i64(k),
-          Exprs.i64(pixels)));
+          Exprs.i64(pixels)));  // the block's part: rowsPerBlock * OW of the pixels
       List<TensorType> inTypes = new ArrayList<>();
       for (String in : n.inputs()) {
         inTypes.add(in.isEmpty() ? null : in.equals(n.input(0)) ? image : types.apply(in));
@@ -195,7 +202,9 @@ final class MatrixProducts {
           out, graph.constants()::get, (i, idx) -> new Expr.Load(imageBuf, Exprs.flatIndex(idx.subList(1, 4),
               imageBuf.shape())));
       String name = "im2col_" + (n.name().isEmpty() ? n.output(0) : n.name());
-      im2col = new Im2col(WindowKernels.im2col(ctx, name, imageBuf, columns), n.input(0), imageStride, k * pixels);
+      long rowsPerBlock = Math.max(1, Math.min(os[1], COLUMN_BLOCK_FLOATS / (k * os[2])));
+      im2col = new Im2col(WindowKernels.im2col(ctx, name, imageBuf, columns, rowsPerBlock), n.input(0), imageStride,
+          k * rowsPerBlock * os[2], rowsPerBlock, os[1], os[2]);
     }
     return new Plan(n.input(1), n.input(0), bias, true, n.output(0), n.output(0), batches, Exprs.i64(ws[0]),
         Exprs.i64(pixels), Exprs.i64(k), Exprs.i64(0), pointwise ? imageStride : Exprs.i64(0),

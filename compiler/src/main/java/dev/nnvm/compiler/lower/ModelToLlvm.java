@@ -119,6 +119,7 @@ public final class ModelToLlvm {
     // The matrix module opens with the target triple, which LLVM accepts only before type definitions.
     String matrices = gemmKernels.isEmpty() ? "" : gemm.module(gemmKernels);
     ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
+        + "declare i64 @llvm.smin.i64(i64, i64)\n"
         + "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"));
     ir.append(entry(graph, plan, weights, symbols, steps, columns));
     return new Module(ir.toString(), List.copyOf(symbols), kernels, columns + MemoryPlan.align(packing));
@@ -438,39 +439,70 @@ public final class ModelToLlvm {
     String aStride = p.index(mm.aStride());
     String bStride = p.index(mm.im2col() != null ? mm.im2col().imageStride() : mm.bStride());
     String cStride = p.index(mm.cStride());
-    String head = "batch" + t.n;
-    String body = "batchbody" + t.n;
-    String done = "batchdone" + t.n++;
-    String pre = t.next();
-    b.append("  ").append(pre).append(" = icmp sgt i64 ").append(batches).append(", 0\n");
-    String entryLabel = "batchentry" + t.n++;
-    b.append("  br label %").append(entryLabel).append('\n').append(entryLabel).append(":\n");
-    b.append("  br i1 ").append(pre).append(", label %").append(head).append(", label %").append(done).append('\n');
-    b.append(head).append(":\n");
-    String i = t.next();
-    String next = t.next();
-    String latch = "batchlatch" + t.n++;
-    b.append("  ").append(i).append(" = phi i64 [ 0, %").append(entryLabel).append(" ], [ ").append(next)
-        .append(", %").append(latch).append(" ]\n");
-    b.append("  br label %").append(body).append('\n').append(body).append(":\n");
-    String aPtr = offset(b, t, a, i, aStride);
-    String cPtr = offset(b, t, c, i, cStride);
-    String bPtr = offset(b, t, bm, i, bStride);
-    if (step.im2col() != null) {
-      callKernel(b, t, step.im2col(), List.of(bPtr, columns), p.symbolValues(), pfor, threads);
-      bPtr = columns;
-    }
+    loop(b, t, batches, i -> {
+      String aPtr = offset(b, t, a, i, aStride);
+      String cPtr = offset(b, t, c, i, cStride);
+      String bPtr = offset(b, t, bm, i, bStride);
+      MatrixProducts.Im2col cols = mm.im2col();
+      if (cols == null) {
+        gemm(b, step, m, n, k, aPtr, k, bPtr, n, cPtr, n, bias, scratch, pfor, gemmThreads);
+        return;
+      }
+      long blocks = (cols.outRows() + cols.rowsPerBlock() - 1) / cols.rowsPerBlock();
+      loop(b, t, Long.toString(blocks), blk -> {
+        String first = t.next();
+        b.append("  ").append(first).append(" = mul i64 ").append(blk).append(", ").append(cols.rowsPerBlock())
+            .append('\n');
+        String left = t.next();
+        b.append("  ").append(left).append(" = sub i64 ").append(cols.outRows()).append(", ").append(first)
+            .append('\n');
+        String rows = t.next();
+        b.append("  ").append(rows).append(" = call i64 @llvm.smin.i64(i64 ").append(left).append(", i64 ")
+            .append(cols.rowsPerBlock()).append(")\n");
+        callKernel(b, t, step.im2col(), List.of(bPtr, columns), Map.of(WindowKernels.IM2COL_FIRST_ROW, first,
+            WindowKernels.IM2COL_ROWS, rows), pfor, threads);
+        String pixels = t.next();
+        b.append("  ").append(pixels).append(" = mul i64 ").append(rows).append(", ").append(cols.outCols())
+            .append('\n');
+        String at = t.next();
+        b.append("  ").append(at).append(" = mul i64 ").append(first).append(", ").append(cols.outCols()).append('\n');
+        String cBlock = offset(b, t, cPtr, "1", at);
+        gemm(b, step, m, pixels, k, aPtr, k, columns, Long.toString(cols.rowsPerBlock() * cols.outCols()), cBlock, n,
+            bias, scratch, pfor, gemmThreads);
+      });
+    });
+  }
+
+  private static void gemm(StringBuilder b, Step step, String m, String n, String k, String a, String lda, String bm,
+      String ldb, String c, String ldc, String bias, String scratch, String pfor, String threads) {
     b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(m).append(", i64 ").append(n)
-        .append(", i64 ").append(k).append(", ptr ").append(aPtr).append(", i64 ").append(k).append(", ptr ")
-        .append(bPtr).append(", i64 ").append(n).append(", ptr ").append(cPtr).append(", i64 ").append(n)
+        .append(", i64 ").append(k).append(", ptr ").append(a).append(", i64 ").append(lda).append(", ptr ")
+        .append(bm).append(", i64 ").append(ldb).append(", ptr ").append(c).append(", i64 ").append(ldc)
         .append(", ptr ").append(bias).append(", ptr null, i64 0, ptr ").append(scratch)
-        .append(", ptr ").append(pfor).append(", i32 ").append(gemmThreads).append(")\n");
-    b.append("  br label %").append(latch).append('\n').append(latch).append(":\n");
-    b.append("  ").append(next).append(" = add i64 ").append(i).append(", 1\n");
+        .append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
+  }
+
+  /** {@code for (iv = 0; iv < count; iv++) body(iv)}, emitted in place; the body may contain loops. */
+  private static void loop(StringBuilder b, Counter t, String count, java.util.function.Consumer<String> body) {
+    int id = t.n++;
+    String pre = t.next();
+    b.append("  br label %loopentry").append(id).append("\nloopentry").append(id).append(":\n");
+    b.append("  ").append(pre).append(" = icmp sgt i64 ").append(count).append(", 0\n");
+    b.append("  br i1 ").append(pre).append(", label %loop").append(id).append(", label %loopdone").append(id)
+        .append('\n');
+    String iv = t.next();
+    String next = t.next();
+    b.append("loop").append(id).append(":\n");
+    b.append("  ").append(iv).append(" = phi i64 [ 0, %loopentry").append(id).append(" ], [ ").append(next)
+        .append(", %looplatch").append(id).append(" ]\n");
+    body.accept(iv);
+    b.append("  br label %looplatch").append(id).append("\nlooplatch").append(id).append(":\n");
+    b.append("  ").append(next).append(" = add i64 ").append(iv).append(", 1\n");
     String more = t.next();
-    b.append("  ").append(more).append(" = icmp slt i64 ").append(next).append(", ").append(batches).append('\n');
-    b.append("  br i1 ").append(more).append(", label %").append(head).append(", label %").append(done).append('\n');
-    b.append(done).append(":\n");
+    b.append("  ").append(more).append(" = icmp slt i64 ").append(next).append(", ").append(count).append('\n');
+    b.append("  br i1 ").append(more).append(", label %loop").append(id).append(", label %loopdone").append(id)
+        .append('\n');
+    b.append("loopdone").append(id).append(":\n");
   }
 
   /** {@code base + batch * stride} floats, as a pointer. */

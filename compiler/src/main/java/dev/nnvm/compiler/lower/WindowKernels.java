@@ -197,35 +197,85 @@ final class WindowKernels {
         Stmt.ForKind.SERIAL)));
   }
 
+  /** Symbol of the im2col kernel: the first output row of the block it copies. */
+  static final String IM2COL_FIRST_ROW = "im2col_oh0";
+  /** Symbol of the im2col kernel: how many output rows the block has (at most its rows per block). */
+  static final String IM2COL_ROWS = "im2col_rows";
+
   /**
-   * The image-to-columns copy of one image of a 2-D convolution, so that the
-   * convolution becomes the product weights [M, C*KH*KW] x columns
-   * [C*KH*KW, OH*OW]: row {@code (c*KH + kh)*KW + kw}, column
-   * {@code oh*OW + ow} holds the input at the window position (0 in the
-   * padding). {@code ctx.input(0, [n, c, h, w])} reads the image (n is 0);
-   * every size must be static.
+   * The image-to-columns copy of a block of output rows of one image of a
+   * 2-D convolution, so that the convolution becomes the product weights
+   * [M, C*KH*KW] x columns [C*KH*KW, rows*OW]: row {@code (c*KH + kh)*KW + kw}
+   * holds, at column {@code r*OW + ow}, the input under tap (kh, kw) of
+   * output pixel (oh0 + r, ow), or 0 in the padding. Rows of the columns
+   * buffer are {@code rowsPerBlock * OW} long; the block's first output row
+   * and row count are the symbols {@link #IM2COL_FIRST_ROW} and
+   * {@link #IM2COL_ROWS}. {@code ctx.input(0, [0, c, h, w])} reads the image;
+   * sizes must be static.
+   *
+   * <p>The taps are unrolled, so for each the output columns that read inside
+   * the image form one static range: that range is a plain (for stride 1,
+   * contiguous) copy that vectorizes, the columns left and right of it are
+   * zeros, and an input row outside the image selects zeros uniformly.
    */
-  static Kernel im2col(LowerContext ctx, String name, BufferRef image, BufferRef columns) {
+  static Kernel im2col(LowerContext ctx, String name, BufferRef image, BufferRef columns, long rowsPerBlock) {
     TensorType w = ctx.inputType(1);
     List<Expr> xDims = LowerContext.dims(ctx.inputType(0));
+    long channels = staticDim(ctx, ctx.inputType(0).shape().dim(1));
+    long[] in = {staticDim(ctx, ctx.inputType(0).shape().dim(2)), staticDim(ctx, ctx.inputType(0).shape().dim(3))};
     long[] kernel = {staticDim(ctx, w.shape().dim(2)), staticDim(ctx, w.shape().dim(3))};
-    long[] outSizes = spatialSizes(ctx.outputType(), 2, 2);
-    Expr.Var c = new Expr.Var("ic");
-    Expr.Var oh = new Expr.Var("oh");
-    Expr.Var ow = new Expr.Var("ow");
-    Geometry g = Geometry.of(ctx, xDims.subList(2, 4), kernel, List.of(oh, ow), outSizes);
-    Expr row = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(kernel[0])), g.kernelVars.get(0)),
-        Exprs.i64(kernel[1])), g.kernelVars.get(1));
-    Expr at = Exprs.add(Exprs.mul(row, Exprs.i64(outSizes[0] * outSizes[1])),
-        Exprs.add(Exprs.mul(oh, Exprs.i64(outSizes[1])), ow));
+    long[] out = spatialSizes(ctx.outputType(), 2, 2);
+    long[] strides = Geometry.spatial(ctx, "strides", 2);
+    long[] dilations = Geometry.spatial(ctx, "dilations", 2);
+    long[] padsBegin = Geometry.pads(ctx, xDims.subList(2, 4), kernel, strides, dilations, out)[0];
     DType dt = ctx.outputType().dtype();
-    Expr value = Exprs.select(g.inside, ctx.input(0, List.of(Exprs.i64(0), c, g.clamped.get(0), g.clamped.get(1))),
-        Exprs.constant(0, dt));
-    Stmt store = new Stmt.Store(columns, at, value);
-    Stmt pixels = new Stmt.For(oh, Exprs.i64(outSizes[0]), new Stmt.For(ow, Exprs.i64(outSizes[1]), store,
-        Stmt.ForKind.VECTORIZABLE), Stmt.ForKind.SERIAL);
-    Stmt body = new Stmt.For(c, xDims.get(1), g.windowLoops(pixels), Stmt.ForKind.PARALLEL);
-    return new Kernel(name, List.of(image), List.of(columns), List.of(), body);
+    Expr.Var c = new Expr.Var("ic");
+    Expr.Var r = new Expr.Var("ir");
+    Expr.Var ow = new Expr.Var("ow");
+    Expr rowLength = Exprs.i64(rowsPerBlock * out[1]);
+    Expr oh = Exprs.add(new Expr.Var(IM2COL_FIRST_ROW), r);
+    List<Stmt> taps = new ArrayList<>();
+    for (long kh = 0; kh < kernel[0]; kh++) {
+      Expr ih = Exprs.add(Exprs.mul(oh, Exprs.i64(strides[0])), Exprs.i64(kh * dilations[0] - padsBegin[0]));
+      Expr rowInside = Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, ih, Exprs.i64(0)),
+          Exprs.compare(CompareOp.LT, ih, Exprs.i64(in[0])));
+      Expr ihClamped = Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, ih, Exprs.i64(in[0] - 1)));
+      for (long kw = 0; kw < kernel[1]; kw++) {
+        long shift = kw * dilations[1] - padsBegin[1];
+        // Output columns whose input column ow*stride + shift lies in [0, W).
+        long lo = Math.min(out[1], Math.max(0, ceilDiv(-shift, strides[1])));
+        long hi = Math.max(lo, Math.min(out[1], ceilDiv(in[1] - shift, strides[1])));
+        Expr row = Exprs.i64(kw + kernel[1] * kh);
+        Expr rowBase = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(kernel[0] * kernel[1])), row),
+            rowLength), Exprs.mul(r, Exprs.i64(out[1])));
+        Expr zero = Exprs.constant(0, dt);
+        List<Stmt> parts = new ArrayList<>();
+        if (lo > 0) {
+          parts.add(new Stmt.For(ow, Exprs.i64(lo), new Stmt.Store(columns, Exprs.add(rowBase, ow), zero),
+              Stmt.ForKind.VECTORIZABLE));
+        }
+        if (hi > lo) {
+          Expr col = Exprs.add(ow, Exprs.i64(lo));
+          Expr iw = Exprs.add(Exprs.mul(col, Exprs.i64(strides[1])), Exprs.i64(shift));
+          Expr x = ctx.input(0, List.of(Exprs.i64(0), c, ihClamped, iw));
+          parts.add(new Stmt.For(ow, Exprs.i64(hi - lo), new Stmt.Store(columns, Exprs.add(rowBase, col),
+              Exprs.select(rowInside, x, zero)), Stmt.ForKind.VECTORIZABLE));
+        }
+        if (out[1] > hi) {
+          Expr col = Exprs.add(ow, Exprs.i64(hi));
+          parts.add(new Stmt.For(ow, Exprs.i64(out[1] - hi), new Stmt.Store(columns, Exprs.add(rowBase, col), zero),
+              Stmt.ForKind.VECTORIZABLE));
+        }
+        taps.add(new Stmt.Seq(parts));
+      }
+    }
+    Stmt rows = new Stmt.For(r, new Expr.Var(IM2COL_ROWS), new Stmt.Seq(taps), Stmt.ForKind.SERIAL);
+    Stmt body = new Stmt.For(c, Exprs.i64(channels), rows, Stmt.ForKind.PARALLEL);
+    return new Kernel(name, List.of(image), List.of(columns), List.of(IM2COL_FIRST_ROW, IM2COL_ROWS), body);
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return Math.floorDiv(a + b - 1, b);
   }
 
   private static Accumulation pool(LowerContext ctx, List<Expr> out, boolean max) {
@@ -410,7 +460,7 @@ final class WindowKernels {
       return a == null ? b : Exprs.value(BinaryOp.AND, a, b);
     }
 
-    private static long[] spatial(LowerContext ctx, String attr, int s) {
+    static long[] spatial(LowerContext ctx, String attr, int s) {
       long[] v = ctx.hasAttr(attr) ? ctx.attrInts(attr) : null;
       if (v == null) {
         v = new long[s];
@@ -424,7 +474,7 @@ final class WindowKernels {
     }
 
     /** Pads at the begin and end of each axis, from {@code pads} or {@code auto_pad}. */
-    private static long[][] pads(LowerContext ctx, List<Expr> in, long[] kernel, long[] strides, long[] dilations,
+    static long[][] pads(LowerContext ctx, List<Expr> in, long[] kernel, long[] strides, long[] dilations,
         long[] out) {
       int s = in.size();
       long[][] p = new long[2][s];

@@ -36,6 +36,10 @@ class CompiledLoopModelTest {
   }
 
   private void compileAndRun(String text, long... symbolSizes) {
+    compileAndRun(text, 1e-5, 1e-6, symbolSizes);
+  }
+
+  private void compileAndRun(String text, double rtol, double atol, long... symbolSizes) {
     Graph g = GraphParser.parse(text);
     Graph opt = PassManager.standard(2).run(g, PassContext.standard()).graph();
     try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
@@ -54,8 +58,8 @@ class CompiledLoopModelTest {
           StringBuilder report = new StringBuilder("native, symbols = " + size + ", " + threads + " threads (seed "
               + random.seed() + ")");
           for (Map.Entry<String, Tensor> e : want.entrySet()) {
-            report.append("; ").append(Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), 1e-5,
-                1e-6));
+            report.append("; ").append(Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), rtol,
+                atol));
           }
           System.out.println(report);
         }
@@ -105,6 +109,30 @@ class CompiledLoopModelTest {
         + "  %q = MatMul(%xt, %z)\n"
         + "  const %s3: i64[4] = dense<[0, 0, 4, -1]>\n"
         + "  return %o, %p, %q\n}\n", 1, 2, 9);
+  }
+
+  /**
+   * Convolutions on the packed GEMM: 3x3 with padding over several blocks
+   * of output rows (16 channels x 9 taps x 70 columns: 13 rows per block of
+   * 66), stride 2 with asymmetric padding, dilation 2, SAME_UPPER, 1x1
+   * (the image read as the columns), a 1x1 with stride 2 (copied), no bias;
+   * epilogues (ReLU, a residual Add) after them, batch symbolic. Sums of up
+   * to 240 products of values in [-2, 2] cancel to small results, so the
+   * absolute tolerance is 2e-5 (float rounding of the order 1e-7 x the sum of
+   * magnitudes, ~100).
+   */
+  @Test
+  void convolutionsOnTheGemmRunNatively() {
+    compileAndRun("graph main(%x: f32[N, 16, 66, 70], %w: f32[24, 16, 3, 3], %b: f32[24], %w1: f32[16, 16, 1, 1], "
+        + "%w5: f32[8, 16, 5, 3]) -> (%a: f32[N, 24, 66, 70], %c: f32[N, 24, 33, 35], %d: f32[N, 24, 62, 66], "
+        + "%e: f32[N, 16, 66, 70], %f: f32[N, 8, 33, 35], %g: f32[N, 16, 33, 35]) opset(ai.onnx=13) {\n"
+        + "  %a0 = Conv(%x, %w, %b) {pads = [1, 1, 1, 1]}\n  %a = Relu(%a0)\n"
+        + "  %c = Conv(%x, %w, %b) {strides = [2, 2], pads = [0, 2, 1, 0]}\n"
+        + "  %d = Conv(%x, %w) {dilations = [2, 2], pads = [0, 0, 0, 0]}\n"
+        + "  %e0 = Conv(%x, %w1)\n  %e = Add(%e0, %x)\n"
+        + "  %f = Conv(%x, %w5) {strides = [2, 2], auto_pad = \"SAME_UPPER\"}\n"
+        + "  %g = Conv(%x, %w1) {strides = [2, 2]}\n"
+        + "  return %a, %c, %d, %e, %f, %g\n}\n", 1e-5, 2e-5, 1, 2);
   }
 
   /** Deterministic pseudo-random values for a constant, so failures reproduce. */
