@@ -346,6 +346,20 @@ final class WindowKernels {
         long outShape = ctx.hasAttr("output_shape") ? staticDim(ctx, ctx.outputType().shape().dim(i + 2)) : -1;
         padBegin = Window.transposedPadding(full, in, strides[i], outShape, auto)[0];
       }
+      if (k == strides[i] && dilations[i] == 1) {
+        // Kernel as wide as the stride (upsampling decoders): exactly one tap, (o + pad) mod s, reads
+        // input position (o + pad) / s, so no tap loop and no divisibility test.
+        Expr at = Exprs.add(out.get(i + 2), Exprs.i64(padBegin));
+        Expr pos = Exprs.div(at, Exprs.i64(k));
+        kVars.add(null);
+        wIdx.add(Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.rem(at, Exprs.i64(k))));  // in bounds when at < 0
+        Expr ok = Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, at, Exprs.i64(0)),
+            Exprs.compare(CompareOp.LT, pos, xDims.get(i + 2)));
+        valid = valid == null ? ok : Exprs.value(BinaryOp.AND, valid, ok);
+        xIdx.add(Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, pos,
+            Exprs.sub(xDims.get(i + 2), Exprs.i64(1)))));
+        continue;
+      }
       Expr.Var kv = new Expr.Var("wk" + i);
       kVars.add(kv);
       wIdx.add(kv);
@@ -364,8 +378,10 @@ final class WindowKernels {
         Exprs.as(ctx.input(1, wIdx), dt))));
     Stmt loops = new Stmt.For(c, Exprs.i64(inPerGroup), step, Stmt.ForKind.SERIAL);
     for (int i = s - 1; i >= 0; i--) {
-      loops = new Stmt.For(kVars.get(i), Exprs.i64(staticDim(ctx, w.shape().dim(i + 2))), loops,
-          Stmt.ForKind.SERIAL);
+      if (kVars.get(i) != null) {
+        loops = new Stmt.For(kVars.get(i), Exprs.i64(staticDim(ctx, w.shape().dim(i + 2))), loops,
+            Stmt.ForKind.SERIAL);
+      }
     }
     Expr init = ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
     return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, init), loops)), acc);
