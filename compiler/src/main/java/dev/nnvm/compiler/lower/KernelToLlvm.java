@@ -62,7 +62,8 @@ public final class KernelToLlvm {
     m.append("; kernel ").append(kernel.name()).append('\n');
     m.append("define void @").append(symbolName(kernel.name()))
         .append("(ptr noalias nocapture readonly %buffers, ptr noalias nocapture readonly %symbols, ptr %pfor, ")
-        .append("i32 %threads) nounwind {\n");
+        // noinline: one call per kernel costs nothing, and each kernel keeps its own symbol for profilers.
+        .append("i32 %threads) nounwind noinline {\n");
     m.append(body).append("}\n\n");
     m.append(tasks);
     for (String d : declarations.values()) {
