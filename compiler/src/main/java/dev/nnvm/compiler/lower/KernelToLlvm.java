@@ -20,8 +20,14 @@ import java.util.Map;
  * the innermost, so a batch of 1 still splits) becomes a task function that
  * {@code parallel_for} runs over ranges; with one thread it is called
  * directly. Inner loops are left to LLVM's loop vectorizer (forcing it with
- * metadata only produced warnings where a reduction must stay ordered);
- * bools are bytes in memory and {@code i1} in registers.
+ * metadata only produced warnings where a reduction must stay ordered); an
+ * innermost {@link Stmt.ForKind#VECTORIZABLE} loop is declared parallel
+ * ({@code llvm.loop.parallel_accesses}, its loads and stores in one access
+ * group), which is what that kind promises: without it, a kernel that
+ * updates a buffer in place (a GEMM epilogue, an in-place elementwise
+ * kernel) reads and writes two pointers LLVM cannot tell apart, and its
+ * runtime overlap check sends every call to the scalar loop. Bools are bytes
+ * in memory and {@code i1} in registers.
  */
 public final class KernelToLlvm {
   private final StringBuilder out = new StringBuilder();
@@ -33,6 +39,11 @@ public final class KernelToLlvm {
   private final StringBuilder tasks = new StringBuilder();
   private int tmp;
   private int label;
+  /** Loop metadata of this kernel, numbered from 0 (the model writer renumbers it per kernel). */
+  private final StringBuilder metadata = new StringBuilder();
+  private int metadataCount;
+  /** While emitting the body of a parallel innermost loop: its access group, tagged on loads and stores. */
+  private String accessGroup;
   private int taskCount;
   private boolean inTask;
 
@@ -69,7 +80,13 @@ public final class KernelToLlvm {
     for (String d : declarations.values()) {
       m.append(d).append('\n');
     }
+    m.append(metadata);
     return m.toString();
+  }
+
+  /** The access-group annotation for a load or store, or nothing outside parallel loops. */
+  private String accessTag() {
+    return accessGroup == null ? "" : ", !llvm.access.group " + accessGroup;
   }
 
   /** Loads the buffer pointers and symbol values from their arrays. */
@@ -297,7 +314,7 @@ public final class KernelToLlvm {
       String p = next();
       line(p + " = getelementptr " + memType(st.buffer().dtype()) + ", ptr " + buffers.get(st.buffer().name())
           + ", i64 " + index);
-      line("store " + memType(st.buffer().dtype()) + " " + value + ", ptr " + p);
+      line("store " + memType(st.buffer().dtype()) + " " + value + ", ptr " + p + accessTag());
     } else if (s instanceof Stmt.Declare d) {
       line("store " + regType(d.local().type()) + " " + expr(d.init()) + ", ptr " + locals.get(d.local().name()));
     } else if (s instanceof Stmt.Assign a) {
@@ -324,19 +341,47 @@ public final class KernelToLlvm {
     String saved = vars.put(f.var().name(), i);
     line("br label %" + body);
     line(body + ":");
+    String loopTag = "";
+    boolean parallel = f.kind() == Stmt.ForKind.VECTORIZABLE && accessGroup == null && innermost(f.body());
+    if (parallel) {
+      int group = metadataCount++;
+      int loopId = metadataCount++;
+      int property = metadataCount++;
+      metadata.append('!').append(group).append(" = distinct !{}\n");
+      metadata.append('!').append(loopId).append(" = distinct !{!").append(loopId).append(", !").append(property)
+          .append("}\n");
+      metadata.append('!').append(property).append(" = !{!\"llvm.loop.parallel_accesses\", !").append(group)
+          .append("}\n");
+      accessGroup = "!" + group;
+      loopTag = ", !llvm.loop !" + loopId;
+    }
     stmt(f.body());
+    if (parallel) {
+      accessGroup = null;
+    }
     line("br label %" + latch);
     line(latch + ":");
     line(iNext + " = add nuw nsw i64 " + i + ", 1");
     String done = next();
     line(done + " = icmp eq i64 " + iNext + ", " + extent);
-    line("br i1 " + done + ", label %" + exit + ", label %" + head);
+    line("br i1 " + done + ", label %" + exit + ", label %" + head + loopTag);
     line(exit + ":");
     if (saved == null) {
       vars.remove(f.var().name());
     } else {
       vars.put(f.var().name(), saved);
     }
+  }
+
+  /** Whether a loop body has no loops of its own. */
+  private static boolean innermost(Stmt s) {
+    if (s instanceof Stmt.For) {
+      return false;
+    }
+    if (s instanceof Stmt.Seq seq) {
+      return seq.body().stream().allMatch(KernelToLlvm::innermost);
+    }
+    return true;
   }
 
   /** The LLVM type of a value in registers. */
@@ -389,7 +434,7 @@ public final class KernelToLlvm {
       DType t = ld.buffer().dtype();
       line(p + " = getelementptr " + memType(t) + ", ptr " + buffers.get(ld.buffer().name()) + ", i64 " + index);
       String v = next();
-      line(v + " = load " + memType(t) + ", ptr " + p);
+      line(v + " = load " + memType(t) + ", ptr " + p + accessTag());
       if (t == DType.BOOL) {
         String b = next();
         line(b + " = icmp ne i8 " + v + ", 0");
