@@ -203,7 +203,10 @@ public final class KernelLowering {
       List<Stmt> inner = new ArrayList<>();
       inner.add(new Stmt.Declare(accumulator, kind.init(acc)));
       inner.add(redVars.isEmpty() ? accumulate : serialNest(redVars, redExtents, accumulate));
-      inner.add(new Stmt.Declare(result, kind.finish(accumulator, Exprs.product(redExtents))));
+      // No axes (noop_with_empty_axes): the identity, as ONNX defines it, not one step of the reduction
+      // (ReduceL1 would take the absolute value, ReduceSumSquare the square).
+      inner.add(new Stmt.Declare(result, axes.length == 0 ? Exprs.as(valueAt(x, inIdx), acc)
+          : kind.finish(accumulator, Exprs.product(redExtents))));
       reduceIndex = new ArrayList<>(outVars);
       reduceResult = result;
       for (BufferRef out : outs) {

@@ -295,8 +295,9 @@ final class WindowKernels {
     Expr.Local acc = new Expr.Local("acc", dt);
     if (max) {
       Stmt step = new Stmt.Assign(acc, Exprs.select(g.inside, Exprs.value(BinaryOp.MAX, acc, x), acc));
-      return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(Double.NEGATIVE_INFINITY,
-          dt)), g.windowLoops(step))), acc);
+      // The lowest value of the type: -inf for floats, the minimum for integers (-inf would convert to 0).
+      return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Reduction.MAX.init(dt)),
+          g.windowLoops(step))), acc);
     }
     boolean includePad = ctx.hasAttr("count_include_pad") && ctx.attrInt("count_include_pad") != 0;
     Expr.Local count = new Expr.Local("count", dt);
@@ -326,9 +327,14 @@ final class WindowKernels {
     long outPerGroup = staticDim(ctx, w.shape().dim(1));
     long[] strides = Geometry.spatial(ctx, "strides", s);
     long[] dilations = Geometry.spatial(ctx, "dilations", s);
-    long[] outputPadding = ctx.hasAttr("output_padding") ? ctx.attrInts("output_padding") : new long[s];
-    String auto = ctx.hasAttr("auto_pad") ? ctx.attrString("auto_pad") : "NOTSET";
-    long[] pads = ctx.hasAttr("pads") ? ctx.attrInts("pads") : new long[2 * s];
+    long[] inSizes = new long[s];
+    long[] kernelSizes = new long[s];
+    for (int i = 0; i < s; i++) {
+      inSizes[i] = staticDim(ctx, xt.shape().dim(i + 2));
+      kernelSizes[i] = staticDim(ctx, w.shape().dim(i + 2));
+    }
+    // The same window the type rule and the reference evaluator resolve (auto_pad, output_shape, pads).
+    Window window = Window.transposed(ctx, inSizes, kernelSizes);
     DType dt = ctx.outputType().dtype();
     Expr m = out.get(1);
     Expr.Var c = new Expr.Var("wc");
@@ -339,13 +345,7 @@ final class WindowKernels {
     Expr valid = null;
     for (int i = 0; i < s; i++) {
       long k = staticDim(ctx, w.shape().dim(i + 2));
-      long padBegin = pads[i];
-      if (ctx.hasAttr("output_shape") || !auto.equals("NOTSET")) {
-        long in = staticDim(ctx, xt.shape().dim(i + 2));
-        long full = strides[i] * (in - 1) + outputPadding[i] + (k - 1) * dilations[i] + 1;
-        long outShape = ctx.hasAttr("output_shape") ? staticDim(ctx, ctx.outputType().shape().dim(i + 2)) : -1;
-        padBegin = Window.transposedPadding(full, in, strides[i], outShape, auto)[0];
-      }
+      long padBegin = window.padBegin(i);
       if (k == strides[i] && dilations[i] == 1) {
         // Kernel as wide as the stride (upsampling decoders): exactly one tap, (o + pad) mod s, reads
         // input position (o + pad) / s, so no tap loop and no divisibility test.

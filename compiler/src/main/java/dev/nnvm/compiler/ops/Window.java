@@ -20,6 +20,11 @@ public final class Window {
   final long[] padEnd;
   final long[] out;
 
+  /** The padding before spatial axis {@code axis}. */
+  public long padBegin(int axis) {
+    return padBegin[axis];
+  }
+
   private Window(long[] kernel, long[] strides, long[] dilations, long[] padBegin, long[] padEnd, long[] out) {
     this.kernel = kernel;
     this.strides = strides;
@@ -94,7 +99,7 @@ public final class Window {
    * output sizes come from {@code output_shape} when set, else from strides,
    * pads and {@code output_padding}.
    */
-  static Window transposed(OpContext ctx, long[] in, long[] kernel) {
+  public static Window transposed(OpContext ctx, long[] in, long[] kernel) {
     int n = in.length;
     long[] strides = spatialAttr(ctx, "strides", n, 1);
     long[] dilations = spatialAttr(ctx, "dilations", n, 1);
@@ -147,7 +152,7 @@ public final class Window {
    * never goes negative; with output_shape SAME_UPPER puts the larger half
    * first, with auto_pad alone SAME_LOWER does.
    */
-  public static long[] transposedPadding(long full, long in, long stride, long outShape, String autoPad) {
+  static long[] transposedPadding(long full, long in, long stride, long outShape, String autoPad) {
     boolean upper = autoPad.equals("SAME_UPPER");
     if (outShape >= 0) {
       long total = Math.max(0, full - outShape);

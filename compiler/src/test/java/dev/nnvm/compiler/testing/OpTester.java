@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.compiler.analysis.TypeInference;
+import dev.nnvm.compiler.codegen.CompiledModelRunner;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
 import dev.nnvm.compiler.frontend.onnx.OnnxExporter;
 import dev.nnvm.compiler.ir.Attribute;
@@ -11,9 +12,11 @@ import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
+import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.ir.ValueInfo;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Shape;
+import dev.nnvm.runtime.nativeio.NativeAllocator;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +26,12 @@ import java.util.Map;
  * Differential test of one operator: builds a one-node model, evaluates it
  * with the reference evaluator and with ONNX Runtime on fresh random inputs,
  * and compares every output (reporting max abs / rel error). The inferred
- * output types are checked against the actual results too.
+ * output types are checked against the actual results too. Then the same
+ * model is compiled to native code as a user would (default optimization
+ * level, host CPU), run on two threads and compared with ONNX Runtime too;
+ * a model the compiler refuses (no loop lowering for the operator yet, or
+ * output shapes that depend on input values) is reported as refused.
+ * {@code -Dnnvm.optester.compiled=false} skips the compiled half.
  *
  * <pre>{@code
  * OpTester.op("Gemm").input("A", DType.FLOAT32, 3, 4).input("B", DType.FLOAT32, 5, 4)
@@ -43,6 +51,8 @@ public final class OpTester {
   private double rtol = 1e-4;
   private double atol = 1e-5;
   private final RandomTensors random = new RandomTensors();
+
+  private static final boolean COMPILED = !"false".equals(System.getProperty("nnvm.optester.compiled"));
 
   private OpTester(String opType) {
     this.opType = opType;
@@ -188,8 +198,28 @@ public final class OpTester {
       checkInferred(o, actual);
       report.append("; ").append(c);
     }
+    if (COMPILED) {
+      report.append(compiled(g, feeds, theirs));
+    }
     System.out.println(report);
     return ours;
+  }
+
+  /** The model compiled and run natively, compared with ONNX Runtime's outputs. */
+  private String compiled(Graph g, Map<String, Tensor> feeds, Map<String, Tensor> theirs) {
+    StringBuilder report = new StringBuilder("; compiled");
+    try (NativeAllocator allocator = NativeAllocator.newRoot("op-tester-" + opType);
+        CompiledModelRunner runner = CompiledModelRunner.optimizing(g, allocator)) {
+      Map<String, Tensor> got = runner.run(feeds, 2);
+      for (ValueInfo o : g.outputs()) {
+        report.append(": ").append(Comparison.assertClose(opType + " compiled ." + o.name(), theirs.get(o.name()),
+            got.get(o.name()), rtol, atol));
+      }
+    } catch (UnsupportedModelException e) {
+      String why = String.valueOf(e.getMessage());
+      report.append(": refused (").append(why.length() > 100 ? why.substring(0, 100) + "..." : why).append(')');
+    }
+    return report.toString();
   }
 
   private void checkInferred(ValueInfo o, Tensor actual) {
