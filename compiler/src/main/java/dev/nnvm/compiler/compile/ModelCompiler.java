@@ -4,6 +4,7 @@ import dev.nnvm.compiler.analysis.MemoryPlan;
 import dev.nnvm.compiler.analysis.SymbolicSize;
 import dev.nnvm.compiler.artifact.ArtifactWriter;
 import dev.nnvm.compiler.codegen.llvm.CpuTarget;
+import dev.nnvm.compiler.codegen.llvm.GemmGenerator;
 import dev.nnvm.compiler.codegen.llvm.NativeLibrary;
 import dev.nnvm.compiler.codegen.llvm.NativeModuleCompiler;
 import dev.nnvm.compiler.frontend.onnx.OnnxExporter;
@@ -13,6 +14,7 @@ import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.ir.ValueInfo;
 import dev.nnvm.compiler.ir.op.OpRegistry;
+import dev.nnvm.compiler.lower.MatrixProducts;
 import dev.nnvm.compiler.lower.ModelToLlvm;
 import dev.nnvm.compiler.lower.WeightsLayout;
 import dev.nnvm.compiler.transform.Optimizer;
@@ -156,6 +158,26 @@ public final class ModelCompiler {
     return String.join(",", parts);
   }
 
+  /**
+   * The constants of the weights blob: the graph's, except that matrix
+   * product weights read only by the GEMM are stored packed in the GEMM's
+   * layout (one copy per register width among the targets, usually one)
+   * instead of as they are, so no run packs them again.
+   */
+  private static Map<String, Tensor> prepackWeights(Graph graph, List<CpuTarget> targets) {
+    Map<String, Tensor> constants = new LinkedHashMap<>(graph.constants());
+    java.util.Set<Integer> widths = new java.util.TreeSet<>();
+    targets.forEach(t -> widths.add(GemmGenerator.Blocking.defaults(t).nr()));
+    MatrixProducts.prepackableB(graph).forEach((name, kn) -> {
+      float[] b = constants.remove(name).floats();
+      for (int nr : widths) {
+        float[] packed = GemmGenerator.packB(b, Math.toIntExact(kn[0]), Math.toIntExact(kn[1]), nr);
+        constants.put(MatrixProducts.packedName(name, nr), Tensor.ofFloats(new long[] {packed.length}, packed));
+      }
+    });
+    return constants;
+  }
+
   private record Built(byte[] bytes, Manifest manifest, List<CompileResult.Phase> phases) {}
 
   private static Map<String, Long> sizes(long artifactBytes, Manifest m) {
@@ -181,7 +203,8 @@ public final class ModelCompiler {
     List<CpuTarget> targets = new ArrayList<>();
     options.targets().forEach(t -> targets.add(CpuTarget.named(t)));
     long t1 = System.nanoTime();
-    WeightsLayout weights = WeightsLayout.of(graph.constants());
+    Map<String, Tensor> constants = prepackWeights(graph, targets);
+    WeightsLayout weights = WeightsLayout.of(constants);
     List<String> symbols = ModelToLlvm.inputSymbols(graph);
     List<ModelToLlvm.Module> modules = new ArrayList<>();
     for (CpuTarget target : targets) {
@@ -223,7 +246,7 @@ public final class ModelCompiler {
     }
     byte[] blob = weights.toBytes();
     for (Map.Entry<String, Long> e : weights.offsets().entrySet()) {
-      Tensor t = graph.constants().get(e.getKey());
+      Tensor t = constants.get(e.getKey());
       int bytes = Math.multiplyExact(t.size(), t.dtype().byteSize());
       w.constant(e.getKey(), t.dtype(), Shape.of(t.shape()),
           ByteBuffer.wrap(blob, Math.toIntExact(e.getValue()), bytes));

@@ -32,7 +32,7 @@ import java.util.function.Function;
  * columns, any other first copies the image's windows into a columns buffer
  * ({@link WindowKernels#im2col}) in the GEMM's scratch.
  */
-final class MatrixProducts {
+public final class MatrixProducts {
   private MatrixProducts() {}
 
   /**
@@ -53,6 +53,11 @@ final class MatrixProducts {
    */
   record Plan(String a, String b, String bias, boolean rowBias, String output, String result, Expr batches, Expr m,
       Expr n, Expr k, Expr aStride, Expr bStride, Expr cStride, Im2col im2col, Node epilogue) {
+    Plan withB(String packedB) {
+      return new Plan(a, packedB, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
+          epilogue);
+    }
+
     Plan withEpilogue(String output, Node epilogue) {
       return new Plan(a, b, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
           epilogue);
@@ -71,7 +76,7 @@ final class MatrixProducts {
       long outCols) {}
 
   /** Target size of a block's columns, in floats: half of a 1 MiB L2 cache. */
-  private static final long COLUMN_BLOCK_FLOATS = 128 * 1024;
+  private static final long COLUMN_BLOCK_FLOATS = 1024 * 1024;
 
   /** The plan for {@code node}, or null when it is not a matrix product this path handles. */
   static Plan plan(Node node, Graph graph) {
@@ -155,6 +160,41 @@ final class MatrixProducts {
     Expr kE = Exprs.dim(kDim);
     return new Plan(n.input(0), n.input(1), biased ? n.input(2) : null, false, n.output(0), n.output(0), batches, m,
         nE, kE, Exprs.mul(m, kE), batchedB ? Exprs.mul(kE, nE) : Exprs.i64(0), Exprs.mul(m, nE), null, null);
+  }
+
+  /** The weights-blob name of constant {@code b} pre-packed for GEMM kernels with register width {@code nr}. */
+  public static String packedName(String b, int nr) {
+    return b + "#packed-nr" + nr;
+  }
+
+  /**
+   * Constants that are only ever read as the shared right operand B of a
+   * matrix product (weights [K, N] of MatMul, Gemm or nnvm.MatMulBias), as
+   * name to {K, N}: the compiler can store them packed for the GEMM
+   * ({@link dev.nnvm.compiler.codegen.llvm.GemmGenerator#packB}) instead of
+   * as they are, and the GEMM skips packing them on every call.
+   */
+  public static Map<String, long[]> prepackableB(Graph graph) {
+    Map<String, long[]> candidates = new LinkedHashMap<>();
+    Set<String> otherUses = new java.util.HashSet<>();
+    graph.outputs().forEach(o -> otherUses.add(o.name()));
+    for (Node n : graph.nodes()) {
+      Plan p = plan(n, graph);
+      boolean shared = p != null && p.im2col() == null && !p.rowBias() && Exprs.constValue(p.bStride()) != null
+          && Exprs.constValue(p.bStride()) == 0 && Exprs.constValue(p.k()) != null
+          && Exprs.constValue(p.n()) != null && graph.constants().containsKey(p.b())
+          && n.inputs().stream().filter(p.b()::equals).count() == 1
+          && (p.epilogue() == null || !p.epilogue().inputs().contains(p.b()));
+      for (String in : n.inputs()) {
+        if (shared && in.equals(p.b())) {
+          candidates.put(in, new long[] {Exprs.constValue(p.k()), Exprs.constValue(p.n())});
+        } else {
+          otherUses.add(in);
+        }
+      }
+    }
+    candidates.keySet().removeAll(otherUses);
+    return candidates;
   }
 
   /** A float 2-D convolution with one group and static channel, spatial and kernel sizes (any batch). */

@@ -83,10 +83,16 @@ public final class ModelToLlvm {
         // One GEMM function per epilogue kind serves every product that needs it.
         GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(mm.bias() != null && !mm.rowBias(), false, false,
             mm.bias() != null && mm.rowBias());
-        GemmGenerator.Kernel gk = gemmKernels.stream().filter(x -> x.epilogue().equals(kind)).findFirst()
-            .orElse(null);
+        // B stored pre-packed for this target's register width, when the compiler put it in the weights so.
+        String packed = MatrixProducts.packedName(mm.b(), gemm.blocking().nr());
+        boolean packedB = weights.offsets().containsKey(packed) && mm.im2col() == null;
+        if (packedB) {
+          mm = mm.withB(packed);
+        }
+        GemmGenerator.Kernel gk = gemmKernels.stream()
+            .filter(x -> x.epilogue().equals(kind) && x.packedB() == packedB).findFirst().orElse(null);
         if (gk == null) {
-          gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind);
+          gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind, packedB);
           gemmKernels.add(gk);
         }
         // Packing buffers are bounded by the cache blocking, so a symbolic N or K is bounded too.

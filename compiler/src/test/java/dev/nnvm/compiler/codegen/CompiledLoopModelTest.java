@@ -1,16 +1,25 @@
 package dev.nnvm.compiler.codegen;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
+import dev.nnvm.compiler.codegen.llvm.GemmGenerator;
+import dev.nnvm.compiler.compile.CompileOptions;
+import dev.nnvm.compiler.compile.ModelCompiler;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.compiler.lower.MatrixProducts;
 import dev.nnvm.compiler.testing.Comparison;
 import dev.nnvm.compiler.testing.RandomTensors;
 import dev.nnvm.compiler.text.GraphParser;
 import dev.nnvm.compiler.transform.PassContext;
 import dev.nnvm.compiler.transform.PassManager;
+import dev.nnvm.runtime.artifact.WeightsTable;
 import dev.nnvm.runtime.nativeio.NativeAllocator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -109,6 +118,32 @@ class CompiledLoopModelTest {
         + "  %q = MatMul(%xt, %z)\n"
         + "  const %s3: i64[4] = dense<[0, 0, 4, -1]>\n"
         + "  return %o, %p, %q\n}\n", 1, 2, 9);
+  }
+
+  /**
+   * Weights read only by matrix products are stored pre-packed for the GEMM
+   * (strips of the register width): K beyond one cache block (530 > 512),
+   * N not a multiple of the strip width, shared by two products with
+   * different epilogues; a weight that is also read as a left operand
+   * stays as is.
+   */
+  @Test
+  void prepackedWeightsRunNatively() {
+    String text = "graph main(%x: f32[N, 530], %z: f32[N, 70], %y: f32[70, N]) -> (%o: f32[N, 70], "
+        + "%p: f32[N, 70], %q: f32[N, 70], %s: f32[70, N]) opset(ai.onnx=13) {\n"
+        + "  const %w: f32[530, 70] = dense<" + dense(530 * 70, 0.05) + ">\n"
+        + "  const %v: f32[70, 70] = dense<" + dense(70 * 70, 0.1) + ">\n"
+        + "  const %b: f32[70] = dense<" + dense(70, 0.5) + ">\n"
+        + "  %m = MatMul(%x, %w)\n  %o = Add(%m, %b)\n"
+        + "  %m2 = MatMul(%x, %w)\n  %p = Relu(%m2)\n"
+        + "  %q = MatMul(%z, %v)\n  %s = MatMul(%v, %y)\n"
+        + "  return %o, %p, %q, %s\n}\n";
+    List<String> stored = ModelCompiler.create().compile(GraphParser.parse(text), CompileOptions.defaults())
+        .manifest().weights().constants().stream().map(WeightsTable.Constant::name).toList();
+    int nr = GemmGenerator.Blocking.defaults(CpuTarget.host()).nr();
+    assertEquals(List.of(MatrixProducts.packedName("w", nr), "v", "b").stream().sorted().toList(),
+        stored.stream().filter(n -> !n.startsWith("_")).sorted().toList(), "weights stored " + stored);
+    compileAndRun(text, 1e-5, 1e-5, 1, 7);
   }
 
   /**

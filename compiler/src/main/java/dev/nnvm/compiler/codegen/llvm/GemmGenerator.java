@@ -91,8 +91,12 @@ public final class GemmGenerator {
         }
     }
 
-    /** One exported GEMM function: its C symbol and its epilogue. */
-    public record Kernel(String name, Epilogue epilogue) {
+    /**
+     * One exported GEMM function: its C symbol, its epilogue, and whether B comes pre-packed
+     * ({@link #packB}: the function then reads B in that layout, {@code ldb} unused, and skips
+     * packing it on every call).
+     */
+    public record Kernel(String name, Epilogue epilogue, boolean packedB) {
         public Kernel {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(epilogue, "epilogue");
@@ -100,6 +104,32 @@ public final class GemmGenerator {
                 throw new IllegalArgumentException("GEMM kernel name '" + name + "' is not a C identifier");
             }
         }
+
+        /** B packed on every call. */
+        public Kernel(String name, Epilogue epilogue) {
+            this(name, epilogue, false);
+        }
+    }
+
+    /**
+     * B [K, N] (row-major) in the layout a {@code packedB} kernel reads: {@code ceil(N / nr)}
+     * strips of {@code nr} columns, each {@code K} rows of {@code nr} floats (k-major), the last
+     * strip zero-padded. Any K block of a strip is contiguous, so the layout serves every cache
+     * blocking with this {@code nr} (see {@link Blocking#nr()}).
+     */
+    public static float[] packB(float[] b, int k, int n, int nr) {
+        if (b.length != (long) k * n || nr < 1) {
+            throw new IllegalArgumentException("B has " + b.length + " floats, not " + k + " x " + n);
+        }
+        int strips = (n + nr - 1) / nr;
+        float[] out = new float[Math.multiplyExact(Math.multiplyExact(strips, k), nr)];
+        for (int s = 0; s < strips; s++) {
+            for (int kk = 0; kk < k; kk++) {
+                int width = Math.min(nr, n - s * nr);
+                System.arraycopy(b, kk * n + s * nr, out, (s * k + kk) * nr, width);
+            }
+        }
+        return out;
     }
 
     /**
@@ -190,7 +220,20 @@ public final class GemmGenerator {
                 .replace("$ATTRS", attributes())
                 .replace("$PACKA_VECTOR", packAVector())
                 // A row bias starts at the micro-tile's first row instead of its first column.
-                .replace("$BIASP", kernel.epilogue().rowBias() ? "%biasr" : "%biasp");
+                .replace("$BIASP", kernel.epilogue().rowBias() ? "%biasr" : "%biasp")
+                .replace("$PACKB_CALL", kernel.packedB() ? ""
+                        : "              call void @" + kernel.name() + ".run(ptr %pfor, i64 %ntB, ptr @"
+                        + kernel.name() + ".task_packB, ptr %ctx, i32 %t32)")
+                .replace("$BPOINTER", kernel.packedB()
+                        // Strip (jc + jr) / NR of the pre-packed B, from row pc on.
+                        ? "              %bcol = add i64 %jc, %jr\n"
+                        + "              %bstrip = udiv i64 %bcol, " + blocking.nr() + "\n"
+                        + "              %bsk = mul i64 %bstrip, %Kall\n"
+                        + "              %bskp = add i64 %bsk, %pc\n"
+                        + "              %bo = mul i64 %bskp, " + blocking.nr() + "\n"
+                        + "              %bp = getelementptr float, ptr %Bsrc, i64 %bo"
+                        : "              %bo = mul i64 %jr, %kc\n"
+                        + "              %bp = getelementptr float, ptr %packB, i64 %bo");
         return shared + microKernel(kernel);
     }
 
@@ -676,7 +719,7 @@ public final class GemmGenerator {
               store i64 %kc, ptr %f18
               store i32 %first, ptr %f24
               store i32 %last, ptr %f25
-              call void @$G.run(ptr %pfor, i64 %ntB, ptr @$G.task_packB, ptr %ctx, i32 %t32)
+$PACKB_CALL
               call void @$G.run(ptr %pfor, i64 %ntC, ptr @$G.task_compute, ptr %ctx, i32 %t32)
               br i1 %islast, label %jlatch, label %kloop
             jlatch:
@@ -827,6 +870,10 @@ public final class GemmGenerator {
 
             define internal void @$G.task_compute(i64 %b, i64 %e, ptr %ctx) $ATTRS {
             entry:
+              %g2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
+              %Kall = load i64, ptr %g2
+              %g5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
+              %Bsrc = load ptr, ptr %g5
               %g0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
               %M = load i64, ptr %g0
               %g3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
@@ -894,8 +941,7 @@ public final class GemmGenerator {
             jrbody:
               %nleft = sub i64 %nc, %jr
               %nr = call i64 @llvm.smin.i64(i64 %nleft, i64 $NR)
-              %bo = mul i64 %jr, %kc
-              %bp = getelementptr float, ptr %packB, i64 %bo
+$BPOINTER
               %col = add i64 %jc, %jr
               %biasp = getelementptr float, ptr %bias, i64 %col
               br label %irloop
