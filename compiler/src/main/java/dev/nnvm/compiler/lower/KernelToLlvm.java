@@ -627,6 +627,13 @@ public final class KernelToLlvm {
    */
   private String accumulate(Stmt.Assign a) {
     if (a.value() instanceof Expr.Binary b && b.type().isFloatingPoint() && b.a().equals(a.local())
+        && (b.op() == Expr.BinaryOp.MAX || b.op() == Expr.BinaryOp.MIN)) {
+      // A running max or min (softmax rows, ReduceMax, pooling) as llvm.maximum / llvm.minimum: the same
+      // NaN-propagating result as the compare-and-select form, in a form LLVM vectorizes as a reduction.
+      return call(intrinsic(b.op() == Expr.BinaryOp.MAX ? "maximum" : "minimum", b.type(), 2), b.type(),
+          expr(b.a()), expr(b.b()));
+    }
+    if (a.value() instanceof Expr.Binary b && b.type().isFloatingPoint() && b.a().equals(a.local())
         && (b.op() == Expr.BinaryOp.ADD || b.op() == Expr.BinaryOp.MUL)) {
       String acc = expr(b.a());
       String x = expr(b.b());

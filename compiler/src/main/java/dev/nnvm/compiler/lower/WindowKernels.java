@@ -6,6 +6,7 @@ import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.lower.Expr.BinaryOp;
 import dev.nnvm.compiler.lower.Expr.CompareOp;
 import dev.nnvm.compiler.ops.NnvmOps;
+import dev.nnvm.compiler.ops.PoolOps;
 import dev.nnvm.compiler.ops.Window;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Dim;
@@ -294,9 +295,10 @@ final class WindowKernels {
     Expr x = ctx.input(0, xIdx);
     Expr.Local acc = new Expr.Local("acc", dt);
     if (max) {
-      Stmt step = new Stmt.Assign(acc, Exprs.select(g.inside, Exprs.value(BinaryOp.MAX, acc, x), acc));
-      // The lowest value of the type: -inf for floats, the minimum for integers (-inf would convert to 0).
-      return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Reduction.MAX.init(dt)),
+      // As ONNX Runtime: from the type's lowest finite value, and a NaN never wins (x > acc is false).
+      Expr wins = Exprs.value(BinaryOp.AND, g.inside, Exprs.compare(CompareOp.GT, x, acc));
+      Stmt step = new Stmt.Assign(acc, Exprs.select(wins, x, acc));
+      return new Accumulation(new Stmt.Seq(List.of(new Stmt.Declare(acc, Exprs.constant(PoolOps.lowest(dt), dt)),
           g.windowLoops(step))), acc);
     }
     boolean includePad = ctx.hasAttr("count_include_pad") && ctx.attrInt("count_include_pad") != 0;

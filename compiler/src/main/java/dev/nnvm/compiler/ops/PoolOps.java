@@ -26,7 +26,7 @@ import java.util.List;
  * axes, so no fusion rule applies. Global pools reduce whole spatial axes and
  * are REDUCE.
  */
-final class PoolOps {
+public final class PoolOps {
   private static final DType[] MAX_TYPES = {
       DType.FLOAT32, DType.FLOAT16, DType.FLOAT64, DType.BFLOAT16, DType.INT8, DType.UINT8};
 
@@ -119,6 +119,21 @@ final class PoolOps {
     return NnTypes.tensor(x.dtype(), outShape, out);
   }
 
+  /** The lowest finite value of an element type, where MaxPool starts. */
+  public static double lowest(DType t) {
+    switch (t) {
+      case FLOAT32: return -Float.MAX_VALUE;
+      case FLOAT16: return -65504.0;
+      case BFLOAT16: return -3.3895313892515355e38;
+      case FLOAT64: return -Double.MAX_VALUE;
+      case INT8: return Byte.MIN_VALUE;
+      case INT16: return Short.MIN_VALUE;
+      case INT32: return Integer.MIN_VALUE;
+      case INT64: return Long.MIN_VALUE;
+      default: return 0;  // unsigned types
+    }
+  }
+
   private static List<TensorType> inferWindowed(InferContext ctx, DType[] types) {
     DType t = TypeRules.requireType(ctx, 0, types);
     Shape x = NnTypes.requireRankAtLeast(ctx, 0, 3, "X");
@@ -184,8 +199,10 @@ final class PoolOps {
         for (int oh = 0; oh < o3[1]; oh++) {
           for (int ow = 0; ow < o3[2]; ow++, o++) {
             int[] start = {od * s3[0] - pb[0], oh * s3[1] - pb[1], ow * s3[2] - pb[2]};
-            double acc = kind == Kind.MAX ? Double.NEGATIVE_INFINITY : 0;
+            // As ONNX Runtime: start from the type's lowest finite value, and a NaN never wins.
+            double acc = kind == Kind.MAX ? lowest(x.dtype()) : 0;
             int best = -1;
+            int first = -1;
             int valid = 0;
             int padded = 0;
             for (int kd = 0; kd < k3[0]; kd++) {
@@ -204,9 +221,11 @@ final class PoolOps {
                   int idx = (pos[0] * i3[1] + pos[1]) * i3[2] + pos[2];
                   double e = v[base + idx];
                   if (kind == Kind.MAX) {
-                    if (e > acc || best < 0) {
+                    int at = columnMajor ? pos[0] + pos[1] * i3[0] + pos[2] * i3[0] * i3[1] : idx;
+                    first = first < 0 ? at : first;
+                    if (e > acc) {
                       acc = e;
-                      best = columnMajor ? pos[0] + pos[1] * i3[0] + pos[2] * i3[0] * i3[1] : idx;
+                      best = at;
                     }
                   } else if (kind == Kind.AVERAGE) {
                     acc += e;
@@ -223,7 +242,8 @@ final class PoolOps {
             }
             out[o] = acc;
             if (indices != null) {
-              indices[o] = (long) plane * inPlane + best;
+              // Nothing beat the start value (all NaN, or all the lowest value): the first position.
+              indices[o] = (long) plane * inPlane + (best >= 0 ? best : Math.max(first, 0));
             }
           }
         }

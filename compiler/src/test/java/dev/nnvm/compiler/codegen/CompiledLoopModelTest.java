@@ -1,6 +1,7 @@
 package dev.nnvm.compiler.codegen;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.compiler.codegen.llvm.CpuTarget;
 import dev.nnvm.compiler.codegen.llvm.GemmGenerator;
@@ -174,6 +175,42 @@ class CompiledLoopModelTest {
         + "  %t0 = ConvTranspose(%x, %wt, %bt) {strides = [2, 2]}\n  %t = Relu(%t0)\n"
         + "  %u = ConvTranspose(%x, %wt3) {strides = [3, 3], pads = [1, 0, 0, 1], output_padding = [1, 2]}\n"
         + "  return %a, %c, %d, %e, %f, %g, %t, %u\n}\n", 1e-5, 2e-5, 1, 2);
+  }
+
+  /**
+   * Running maxima and minima are vectorized reductions (llvm.maximum /
+   * minimum): a NaN anywhere in a row must still give NaN, as in the
+   * reference, for ReduceMax, ReduceMin and Softmax, while MaxPool, as ONNX
+   * Runtime, lets no NaN win a window; rows of 300 elements take the vector
+   * loop and its remainder.
+   */
+  @Test
+  void maxAndMinReductionsPropagateNaN() {
+    Graph g = GraphParser.parse("graph main(%x: f32[4, 300]) -> (%a: f32[4], %b: f32[4], %c: f32[4, 300], "
+        + "%d: f32[4, 150]) opset(ai.onnx=13) {\n"
+        + "  %a = ReduceMax(%x) {axes = [1], keepdims = 0}\n  %b = ReduceMin(%x) {axes = [1], keepdims = 0}\n"
+        + "  %c = Softmax(%x) {axis = 1}\n  %x3 = Unsqueeze(%x, %ax)\n"
+        + "  %p = MaxPool(%x3) {kernel_shape = [2], strides = [2]}\n  %d = Squeeze(%p, %ax)\n"
+        + "  const %ax: i64[1] = dense<[1]>\n  return %a, %b, %c, %d\n}\n");
+    float[] x = new RandomTensors(7).uniform(dev.nnvm.runtime.DType.FLOAT32, -3, 3, 4, 300).floats().clone();
+    x[17] = Float.NaN;          // row 0, early
+    x[300 + 299] = Float.NaN;   // row 1, in the remainder
+    x[600 + 128] = Float.NaN;   // row 2, mid-vector
+    Map<String, Tensor> inputs = Map.of("x", Tensor.ofFloats(new long[] {4, 300}, x));
+    Map<String, Tensor> want = ReferenceEvaluator.standard().run(g, inputs);
+    try (CompiledModelRunner runner = CompiledModelRunner.optimizing(g, allocator)) {
+      for (int threads : new int[] {1, 2}) {
+        Map<String, Tensor> got = runner.run(inputs, threads);
+        StringBuilder report = new StringBuilder("NaN rows, " + threads + " threads");
+        for (Map.Entry<String, Tensor> e : want.entrySet()) {
+          report.append("; ").append(Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), 1e-5,
+              1e-6));
+        }
+        System.out.println(report);
+      }
+      assertTrue(Float.isNaN(want.get("a").floats()[0]) && !Float.isNaN(want.get("a").floats()[3]),
+          "the reference propagates NaN in rows 0-2 only");
+    }
   }
 
   /** Deterministic pseudo-random values for a constant, so failures reproduce. */

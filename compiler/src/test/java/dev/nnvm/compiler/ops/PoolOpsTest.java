@@ -49,6 +49,20 @@ class PoolOpsTest {
         .outputs("out", "indices").check();
   }
 
+  /** NaN in a window: compared with ONNX Runtime (and compiled), whatever it does with them. */
+  @Test
+  void maxPoolWithNaN() {
+    float[] x = new float[2 * 8];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) Math.sin(i + 1.0);
+    }
+    x[1] = Float.NaN;
+    x[4] = Float.NaN;
+    x[5] = Float.NaN;
+    OpTester.op("MaxPool").input("x", Tensor.ofFloats(new long[] {1, 2, 8}, x)).attr("kernel_shape", new long[] {2})
+        .attr("strides", new long[] {2}).check();
+  }
+
   @Test
   void maxPoolOtherRanksAndTypes() {
     pool("MaxPool", 2, 3, 11).attr("kernel_shape", new long[] {3}).attr("strides", new long[] {2}).check();
