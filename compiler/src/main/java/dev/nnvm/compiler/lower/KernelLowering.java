@@ -252,6 +252,14 @@ public final class KernelLowering {
       }
       TensorType rt = type(reduceNode.output(0));
       if (innerVars.isEmpty() && outs.get(0).dtype() == rt.dtype()) {
+        Optional<WindowKernels.UpsamplingTiles> tiles = WindowKernels.upsamplingTiles(context(reduceNode));
+        if (tiles.isPresent()) {
+          return tiles(outs, vars, oDims, tiles.get());
+        }
+        Optional<WindowKernels.DepthwiseRows> depthwise = WindowKernels.depthwiseRows(context(reduceNode));
+        if (depthwise.isPresent()) {
+          return depthwise(outs, vars, oDims, depthwise.get());
+        }
         Optional<WindowKernels.Sum> lanes = WindowKernels.laneSum(context(reduceNode), resultIndex);
         if (lanes.isPresent()) {
           return lanes(outs, vars, oDims, lanes.get());
@@ -302,6 +310,106 @@ public final class KernelLowering {
           new Stmt.For(vars.get(last), dims.get(last), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
               epilogueKind)));
       return nest(vars.subList(0, last), dims.subList(0, last), pixel);
+    }
+
+    /**
+     * An upsampling ConvTranspose (see {@link WindowKernels.UpsamplingTiles}):
+     * per output row (input row i, tap row a), the row is set to the bias,
+     * each input channel adds its contribution over input columns j (the sw
+     * pixels of a tile written together, contiguous reads of X), then the
+     * epilogue reads the row back from the first output, written last.
+     */
+    private Stmt tiles(List<BufferRef> outs, List<Expr.Var> vars, List<Expr> dims, WindowKernels.UpsamplingTiles t) {
+      BufferRef acc = outs.get(0);
+      DType dt = acc.dtype();
+      Expr.Var i = new Expr.Var("ti");
+      Expr.Var a = new Expr.Var("ta");
+      Expr.Var j = new Expr.Var("tj");
+      Expr.Var c = new Expr.Var("tc");
+      Expr n = vars.get(0);
+      Expr m = vars.get(1);
+      Expr oh = Exprs.add(Exprs.mul(i, Exprs.i64(t.sh())), a);
+      Expr.Var ow = vars.get(3);
+      List<Expr> index = List.of(n, m, oh, ow);
+      Expr at = Exprs.flatIndex(index, acc.shape());
+      reduceIndex = index;
+      reduceResult = new Expr.Load(acc, at);
+      List<Stmt> taps = new ArrayList<>();
+      Expr xv = t.x(n, c, i, j);
+      for (long b = 0; b < t.sw(); b++) {
+        Expr px = Exprs.flatIndex(List.of(n, m, oh, Exprs.add(Exprs.mul(j, Exprs.i64(t.sw())), Exprs.i64(b))),
+            acc.shape());
+        taps.add(new Stmt.Store(acc, px, Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, px),
+            Exprs.value(Expr.BinaryOp.MUL, Exprs.as(xv, dt), Exprs.as(t.w(c, m, a, b), dt)))));
+      }
+      List<Stmt> stores = new ArrayList<>();
+      for (int k = outs.size() - 1; k >= 0; k--) {
+        BufferRef out = outs.get(k);
+        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
+            out.dtype())));
+      }
+      Stmt row = new Stmt.Seq(List.of(
+          new Stmt.For(ow, dims.get(3), new Stmt.Store(acc, at, t.bias(m, dt)), Stmt.ForKind.VECTORIZABLE),
+          new Stmt.For(c, Exprs.i64(t.channelsIn()), new Stmt.For(j, Exprs.i64(t.inW()), new Stmt.Seq(taps),
+              Stmt.ForKind.VECTORIZABLE), Stmt.ForKind.SERIAL),
+          new Stmt.For(ow, dims.get(3), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
+              stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL)));
+      return nest(List.of(vars.get(0), vars.get(1), i, a), List.of(dims.get(0), dims.get(1), Exprs.i64(t.inH()),
+          Exprs.i64(t.sh())), row);
+    }
+
+    /**
+     * A depthwise convolution by output rows (see
+     * {@link WindowKernels.DepthwiseRows}), accumulated in the first output,
+     * then the epilogue reads the row back there; the first output is
+     * written last.
+     */
+    private Stmt depthwise(List<BufferRef> outs, List<Expr.Var> vars, List<Expr> dims, WindowKernels.DepthwiseRows d) {
+      BufferRef acc = outs.get(0);
+      DType dt = acc.dtype();
+      Expr n = vars.get(0);
+      Expr c = vars.get(1);
+      Expr oh = vars.get(2);
+      Expr.Var ow = vars.get(3);
+      List<Expr> index = List.of(n, c, oh, ow);
+      Expr at = Exprs.flatIndex(index, acc.shape());
+      reduceIndex = index;
+      reduceResult = new Expr.Load(acc, at);
+      List<Stmt> row = new ArrayList<>();
+      row.add(new Stmt.For(ow, dims.get(3), new Stmt.Store(acc, at, d.bias(c, dt)), Stmt.ForKind.VECTORIZABLE));
+      for (long kh = 0; kh < d.kernel()[0]; kh++) {
+        Expr ih = Exprs.add(Exprs.mul(oh, Exprs.i64(d.strides()[0])),
+            Exprs.i64(kh * d.dilations()[0] - d.padBegin()[0]));
+        Expr rowInside = Exprs.value(Expr.BinaryOp.AND, Exprs.compare(Expr.CompareOp.GE, ih, Exprs.i64(0)),
+            Exprs.compare(Expr.CompareOp.LT, ih, Exprs.i64(d.in()[0])));
+        Expr ihClamped = Exprs.value(Expr.BinaryOp.MAX, Exprs.i64(0),
+            Exprs.value(Expr.BinaryOp.MIN, ih, Exprs.i64(d.in()[0] - 1)));
+        for (long kw = 0; kw < d.kernel()[1]; kw++) {
+          long[] cols = d.columns(kw);
+          if (cols[1] <= cols[0]) {
+            continue;
+          }
+          Expr.Var j = new Expr.Var("dj");
+          Expr col = Exprs.add(j, Exprs.i64(cols[0]));
+          Expr iw = Exprs.add(Exprs.mul(col, Exprs.i64(d.strides()[1])),
+              Exprs.i64(kw * d.dilations()[1] - d.padBegin()[1]));
+          Expr px = Exprs.flatIndex(List.of(n, c, oh, col), acc.shape());
+          // The padding adds nothing: select, not a multiply by 0, so an inf or NaN in the image stays out.
+          Expr term = Exprs.select(rowInside, Exprs.value(Expr.BinaryOp.MUL, Exprs.as(d.x(n, c, ihClamped, iw), dt),
+              Exprs.as(d.w(c, kh, kw), dt)), Exprs.constant(0, dt));
+          row.add(new Stmt.For(j, Exprs.i64(cols[1] - cols[0]), new Stmt.Store(acc, px,
+              Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, px), term)), Stmt.ForKind.VECTORIZABLE));
+        }
+      }
+      List<Stmt> stores = new ArrayList<>();
+      for (int k = outs.size() - 1; k >= 0; k--) {
+        BufferRef out = outs.get(k);
+        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
+            out.dtype())));
+      }
+      row.add(new Stmt.For(ow, dims.get(3), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
+          stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL));
+      return nest(vars.subList(0, 3), dims.subList(0, 3), new Stmt.Seq(row));
     }
 
     private List<Expr.Var> loopVars(String prefix, int n) {

@@ -170,6 +170,118 @@ final class WindowKernels {
     return Optional.of(convSum(ctx, out, blockedConv(ctx, out)));
   }
 
+  /**
+   * A 2-D ConvTranspose whose kernel equals its stride, without padding,
+   * dilation or groups (the upsampling of segmentation decoders): output
+   * pixel (i*sh + a, j*sw + b) is bias + sum over input channels c of
+   * W[c, m, a, b] * X[n, c, i, j], one tap each. Lowered as tiles: for an
+   * output row, a loop over input columns j (contiguous in X) writes the sw
+   * pixels of each tile, so it vectorizes.
+   */
+  record UpsamplingTiles(long sh, long sw, long channelsIn, long inH, long inW, LowerContext ctx) {
+    Expr x(Expr n, Expr c, Expr i, Expr j) {
+      return ctx.input(0, List.of(n, c, i, j));
+    }
+
+    Expr w(Expr c, Expr m, Expr a, long b) {
+      return ctx.input(1, List.of(c, m, a, Exprs.i64(b)));
+    }
+
+    Expr bias(Expr m, DType dt) {
+      return ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(m)), dt) : Exprs.constant(0, dt);
+    }
+  }
+
+  /**
+   * A 2-D depthwise convolution (one input and one output channel per
+   * group) with static sizes, lowered by output rows: the row starts at the
+   * bias, each tap (kh, kw), unrolled, adds weight x input over the output
+   * columns whose input column is inside the image (one static range per
+   * tap, contiguous for stride 1, so it vectorizes; the other columns read
+   * padding, which adds nothing), and an input row outside the image adds
+   * nothing either.
+   */
+  record DepthwiseRows(long[] strides, long[] dilations, long[] padBegin, long[] in, long[] kernel, long[] out,
+      LowerContext ctx) {
+    Expr x(Expr n, Expr c, Expr ih, Expr iw) {
+      return ctx.input(0, List.of(n, c, ih, iw));
+    }
+
+    Expr w(Expr c, long kh, long kw) {
+      return ctx.input(1, List.of(c, Exprs.i64(0), Exprs.i64(kh), Exprs.i64(kw)));
+    }
+
+    Expr bias(Expr c, DType dt) {
+      return ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(c)), dt) : Exprs.constant(0, dt);
+    }
+
+    /** Output columns [lo, hi) whose tap kw reads inside the image. */
+    long[] columns(long kw) {
+      long shift = kw * dilations[1] - padBegin[1];
+      long lo = Math.min(out[1], Math.max(0, ceilDiv(-shift, strides[1])));
+      long hi = Math.max(lo, Math.min(out[1], ceilDiv(in[1] - shift, strides[1])));
+      return new long[] {lo, hi};
+    }
+  }
+
+  /** The rows of a depthwise Conv that qualifies (see {@link DepthwiseRows}), else empty. */
+  static Optional<DepthwiseRows> depthwiseRows(LowerContext ctx) {
+    Node n = ctx.node();
+    if (!n.domain().isEmpty() || !n.opType().equals("Conv") || ctx.inputType(0).shape().rank() != 4
+        || !ctx.hasAttr("group")) {
+      return Optional.empty();
+    }
+    List<Dim> x = ctx.inputType(0).shape().dims();
+    List<Dim> w = ctx.inputType(1).shape().dims();
+    List<Dim> y = ctx.outputType().shape().dims();
+    for (Dim d : List.of(x.get(1), x.get(2), x.get(3), w.get(0), w.get(1), w.get(2), w.get(3), y.get(2), y.get(3))) {
+      if (!d.isStatic()) {
+        return Optional.empty();
+      }
+    }
+    long channels = x.get(1).value();
+    if (ctx.attrInt("group") != channels || w.get(0).value() != channels || w.get(1).value() != 1) {
+      return Optional.empty();
+    }
+    long[] in = {x.get(2).value(), x.get(3).value()};
+    long[] kernel = {w.get(2).value(), w.get(3).value()};
+    long[] out = {y.get(2).value(), y.get(3).value()};
+    long[] strides = Geometry.spatial(ctx, "strides", 2);
+    long[] dilations = Geometry.spatial(ctx, "dilations", 2);
+    List<Expr> inDims = List.of(Exprs.i64(in[0]), Exprs.i64(in[1]));
+    long[] padBegin = Geometry.pads(ctx, inDims, kernel, strides, dilations, out)[0];
+    return Optional.of(new DepthwiseRows(strides, dilations, padBegin, in, kernel, out, ctx));
+  }
+
+  /** The tiles of a ConvTranspose that qualifies (see {@link UpsamplingTiles}), else empty. */
+  static Optional<UpsamplingTiles> upsamplingTiles(LowerContext ctx) {
+    Node n = ctx.node();
+    if (!n.domain().isEmpty() || !n.opType().equals("ConvTranspose") || ctx.inputType(0).shape().rank() != 4
+        || (ctx.hasAttr("group") && ctx.attrInt("group") != 1)) {
+      return Optional.empty();
+    }
+    List<Dim> x = ctx.inputType(0).shape().dims();
+    List<Dim> w = ctx.inputType(1).shape().dims();
+    List<Dim> y = ctx.outputType().shape().dims();
+    for (Dim d : List.of(x.get(1), x.get(2), x.get(3), w.get(2), w.get(3), y.get(2), y.get(3))) {
+      if (!d.isStatic()) {
+        return Optional.empty();
+      }
+    }
+    long[] strides = Geometry.spatial(ctx, "strides", 2);
+    long[] dilations = Geometry.spatial(ctx, "dilations", 2);
+    long[] in = {x.get(2).value(), x.get(3).value()};
+    long[] kernel = {w.get(2).value(), w.get(3).value()};
+    Window window = Window.transposed(ctx, in, kernel);
+    for (int i = 0; i < 2; i++) {
+      if (kernel[i] != strides[i] || dilations[i] != 1 || window.padBegin(i) != 0
+          || y.get(2 + i).value() != in[i] * strides[i]) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(new UpsamplingTiles(strides[0], strides[1], x.get(1).value(), in[0], in[1], ctx));
+  }
+
   private static Sum convSum(LowerContext ctx, List<Expr> out, Operands ops) {
     Expr n = ops.n() == null ? out.get(0) : ops.n();
     Expr m = ops.m() == null ? out.get(1) : ops.m();

@@ -153,7 +153,8 @@ class CompiledLoopModelTest {
    * 66), stride 2 with asymmetric padding, dilation 2, SAME_UPPER, 1x1
    * (the image read as the columns), a 1x1 with stride 2 (copied), no bias;
    * and transposed convolutions whose kernel is as wide as the stride (one
-   * tap per output, with pads and output padding);
+   * tap per output, with pads and output padding); depthwise convolutions
+   * by rows (padding, stride 2 with asymmetric pads, dilation);
    * epilogues (ReLU, a residual Add) after them, batch symbolic. Sums of up
    * to 240 products of values in [-2, 2] cancel to small results, so the
    * absolute tolerance is 2e-5 (float rounding of the order 1e-7 x the sum of
@@ -162,9 +163,11 @@ class CompiledLoopModelTest {
   @Test
   void convolutionsOnTheGemmRunNatively() {
     compileAndRun("graph main(%x: f32[N, 16, 66, 70], %w: f32[24, 16, 3, 3], %b: f32[24], %w1: f32[16, 16, 1, 1], "
-        + "%w5: f32[8, 16, 5, 3], %wt: f32[16, 4, 2, 2], %bt: f32[4], %wt3: f32[16, 2, 3, 3]) -> "
+        + "%w5: f32[8, 16, 5, 3], %wt: f32[16, 4, 2, 2], %bt: f32[4], %wt3: f32[16, 2, 3, 3], "
+        + "%wd: f32[16, 1, 3, 3], %bd: f32[16], %wd5: f32[16, 1, 5, 5]) -> "
         + "(%a: f32[N, 24, 66, 70], %c: f32[N, 24, 33, 35], %d: f32[N, 24, 62, 66], %e: f32[N, 16, 66, 70], "
-        + "%f: f32[N, 8, 33, 35], %g: f32[N, 16, 33, 35], %t: f32[N, 4, 132, 140], %u: f32[N, 2, 198, 211]) "
+        + "%f: f32[N, 8, 33, 35], %g: f32[N, 16, 33, 35], %t: f32[N, 4, 132, 140], %u: f32[N, 2, 198, 211], "
+        + "%h: f32[N, 16, 66, 70], %k: f32[N, 16, 33, 35], %l: f32[N, 16, 62, 66]) "
         + "opset(ai.onnx=13) {\n"
         + "  %a0 = Conv(%x, %w, %b) {pads = [1, 1, 1, 1]}\n  %a = Relu(%a0)\n"
         + "  %c = Conv(%x, %w, %b) {strides = [2, 2], pads = [0, 2, 1, 0]}\n"
@@ -174,7 +177,10 @@ class CompiledLoopModelTest {
         + "  %g = Conv(%x, %w1) {strides = [2, 2]}\n"
         + "  %t0 = ConvTranspose(%x, %wt, %bt) {strides = [2, 2]}\n  %t = Relu(%t0)\n"
         + "  %u = ConvTranspose(%x, %wt3) {strides = [3, 3], pads = [1, 0, 0, 1], output_padding = [1, 2]}\n"
-        + "  return %a, %c, %d, %e, %f, %g, %t, %u\n}\n", 1e-5, 2e-5, 1, 2);
+        + "  %h0 = Conv(%x, %wd, %bd) {group = 16, pads = [1, 1, 1, 1]}\n  %h = HardSigmoid(%h0)\n"
+        + "  %k = Conv(%x, %wd5) {group = 16, strides = [2, 2], pads = [2, 1, 2, 3]}\n"
+        + "  %l = Conv(%x, %wd, %bd) {group = 16, dilations = [2, 2]}\n"
+        + "  return %a, %c, %d, %e, %f, %g, %t, %u, %h, %k, %l\n}\n", 1e-5, 2e-5, 1, 2);
   }
 
   /**
