@@ -161,13 +161,19 @@ public final class ModelCompiler {
   /**
    * The constants of the weights blob: the graph's, except that matrix
    * product weights read only by the GEMM are stored packed in the GEMM's
-   * layout (one copy per register width among the targets, usually one)
-   * instead of as they are, so no run packs them again.
+   * layout instead of as they are, so no run packs them again: right
+   * operands (MatMul weights) once per register width among the targets,
+   * usually one; left operands (convolution weights) once.
    */
   private static Map<String, Tensor> prepackWeights(Graph graph, List<CpuTarget> targets) {
     Map<String, Tensor> constants = new LinkedHashMap<>(graph.constants());
     java.util.Set<Integer> widths = new java.util.TreeSet<>();
     targets.forEach(t -> widths.add(GemmGenerator.Blocking.defaults(t).nr()));
+    MatrixProducts.prepackableA(graph).forEach((name, mk) -> {
+      float[] packed = GemmGenerator.packA(constants.remove(name).floats(), Math.toIntExact(mk[0]),
+          Math.toIntExact(mk[1]));
+      constants.put(MatrixProducts.packedNameA(name), Tensor.ofFloats(new long[] {packed.length}, packed));
+    });
     MatrixProducts.prepackableB(graph).forEach((name, kn) -> {
       float[] b = constants.remove(name).floats();
       for (int nr : widths) {

@@ -53,6 +53,11 @@ public final class MatrixProducts {
    */
   record Plan(String a, String b, String bias, boolean rowBias, String output, String result, Expr batches, Expr m,
       Expr n, Expr k, Expr aStride, Expr bStride, Expr cStride, Im2col im2col, Node epilogue) {
+    Plan withA(String packedA) {
+      return new Plan(packedA, b, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
+          epilogue);
+    }
+
     Plan withB(String packedB) {
       return new Plan(a, packedB, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
           epilogue);
@@ -175,19 +180,42 @@ public final class MatrixProducts {
    * as they are, and the GEMM skips packing them on every call.
    */
   public static Map<String, long[]> prepackableB(Graph graph) {
+    return prepackable(graph, false);
+  }
+
+  /** The weights-blob name of constant {@code a} pre-packed for every GEMM (strips of MR rows). */
+  public static String packedNameA(String a) {
+    return a + "#packed-mr";
+  }
+
+  /**
+   * Constants that are only ever read as the shared left operand A of a
+   * matrix product (a convolution's weights [M, C*KH*KW]), as name to
+   * {M, K}: stored packed ({@link dev.nnvm.compiler.codegen.llvm.GemmGenerator#packA}).
+   */
+  public static Map<String, long[]> prepackableA(Graph graph) {
+    return prepackable(graph, true);
+  }
+
+  private static Map<String, long[]> prepackable(Graph graph, boolean left) {
     Map<String, long[]> candidates = new LinkedHashMap<>();
     Set<String> otherUses = new java.util.HashSet<>();
     graph.outputs().forEach(o -> otherUses.add(o.name()));
     for (Node n : graph.nodes()) {
       Plan p = plan(n, graph);
-      boolean shared = p != null && p.im2col() == null && !p.rowBias() && Exprs.constValue(p.bStride()) != null
-          && Exprs.constValue(p.bStride()) == 0 && Exprs.constValue(p.k()) != null
-          && Exprs.constValue(p.n()) != null && graph.constants().containsKey(p.b())
-          && n.inputs().stream().filter(p.b()::equals).count() == 1
-          && (p.epilogue() == null || !p.epilogue().inputs().contains(p.b()));
+      String operand = p == null ? null : left ? p.a() : p.b();
+      Expr stride = p == null ? null : left ? p.aStride() : p.bStride();
+      Expr rows = p == null ? null : left ? p.m() : p.k();
+      Expr cols = p == null ? null : left ? p.k() : p.n();
+      boolean shared = p != null && (left || (p.im2col() == null && !p.rowBias()))
+          && (isZero(stride) || (left && Long.valueOf(1).equals(Exprs.constValue(p.batches()))))
+          && Exprs.constValue(rows) != null && Exprs.constValue(cols) != null
+          && graph.constants().containsKey(operand)
+          && n.inputs().stream().filter(operand::equals).count() == 1
+          && (p.epilogue() == null || !p.epilogue().inputs().contains(operand));
       for (String in : n.inputs()) {
-        if (shared && in.equals(p.b())) {
-          candidates.put(in, new long[] {Exprs.constValue(p.k()), Exprs.constValue(p.n())});
+        if (shared && in.equals(operand)) {
+          candidates.put(in, new long[] {Exprs.constValue(rows), Exprs.constValue(cols)});
         } else {
           otherUses.add(in);
         }
@@ -195,6 +223,10 @@ public final class MatrixProducts {
     }
     candidates.keySet().removeAll(otherUses);
     return candidates;
+  }
+
+  private static boolean isZero(Expr e) {
+    return Long.valueOf(0).equals(Exprs.constValue(e));
   }
 
   /** A float 2-D convolution with one group and static channel, spatial and kernel sizes (any batch). */

@@ -89,10 +89,15 @@ public final class ModelToLlvm {
         if (packedB) {
           mm = mm.withB(packed);
         }
+        boolean packedA = weights.offsets().containsKey(MatrixProducts.packedNameA(mm.a()));
+        if (packedA) {
+          mm = mm.withA(MatrixProducts.packedNameA(mm.a()));
+        }
         GemmGenerator.Kernel gk = gemmKernels.stream()
-            .filter(x -> x.epilogue().equals(kind) && x.packedB() == packedB).findFirst().orElse(null);
+            .filter(x -> x.epilogue().equals(kind) && x.packedB() == packedB && x.packedA() == packedA).findFirst()
+            .orElse(null);
         if (gk == null) {
-          gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind, packedB);
+          gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind, packedB, packedA);
           gemmKernels.add(gk);
         }
         // Packing buffers are bounded by the cache blocking, so a symbolic N or K is bounded too.

@@ -126,23 +126,29 @@ class CompiledLoopModelTest {
    * (strips of the register width): K beyond one cache block (530 > 512),
    * N not a multiple of the strip width, shared by two products with
    * different epilogues; a weight that is also read as a left operand
-   * stays as is.
+   * stays as is. Constant left operands (convolution weights, a constant A
+   * of fewer rows than a register block) are stored packed too.
    */
   @Test
   void prepackedWeightsRunNatively() {
-    String text = "graph main(%x: f32[N, 530], %z: f32[N, 70], %y: f32[70, N]) -> (%o: f32[N, 70], "
-        + "%p: f32[N, 70], %q: f32[N, 70], %s: f32[70, N]) opset(ai.onnx=13) {\n"
+    String text = "graph main(%x: f32[N, 530], %z: f32[N, 70], %y: f32[70, N], %im: f32[N, 3, 9, 11], "
+        + "%g: f32[530, 9]) -> (%o: f32[N, 70], %p: f32[N, 70], %q: f32[N, 70], %s: f32[70, N], "
+        + "%cv: f32[N, 7, 9, 11], %r: f32[5, 9]) opset(ai.onnx=13) {\n"
+        + "  const %cw: f32[7, 3, 3, 3] = dense<" + dense(7 * 27, 0.3) + ">\n"
+        + "  const %ca: f32[5, 530] = dense<" + dense(5 * 530, 0.05) + ">\n"
+        + "  %cv = Conv(%im, %cw) {pads = [1, 1, 1, 1]}\n  %r = MatMul(%ca, %g)\n"
         + "  const %w: f32[530, 70] = dense<" + dense(530 * 70, 0.05) + ">\n"
         + "  const %v: f32[70, 70] = dense<" + dense(70 * 70, 0.1) + ">\n"
         + "  const %b: f32[70] = dense<" + dense(70, 0.5) + ">\n"
         + "  %m = MatMul(%x, %w)\n  %o = Add(%m, %b)\n"
         + "  %m2 = MatMul(%x, %w)\n  %p = Relu(%m2)\n"
         + "  %q = MatMul(%z, %v)\n  %s = MatMul(%v, %y)\n"
-        + "  return %o, %p, %q, %s\n}\n";
+        + "  return %o, %p, %q, %s, %cv, %r\n}\n";
     List<String> stored = ModelCompiler.create().compile(GraphParser.parse(text), CompileOptions.defaults())
         .manifest().weights().constants().stream().map(WeightsTable.Constant::name).toList();
     int nr = GemmGenerator.Blocking.defaults(CpuTarget.host()).nr();
-    assertEquals(List.of(MatrixProducts.packedName("w", nr), "v", "b").stream().sorted().toList(),
+    assertEquals(List.of(MatrixProducts.packedName("w", nr), "v", "b", MatrixProducts.packedNameA("cw"),
+        MatrixProducts.packedNameA("ca")).stream().sorted().toList(),
         stored.stream().filter(n -> !n.startsWith("_")).sorted().toList(), "weights stored " + stored);
     compileAndRun(text, 1e-5, 1e-5, 1, 7);
   }

@@ -92,11 +92,11 @@ public final class GemmGenerator {
     }
 
     /**
-     * One exported GEMM function: its C symbol, its epilogue, and whether B comes pre-packed
-     * ({@link #packB}: the function then reads B in that layout, {@code ldb} unused, and skips
-     * packing it on every call).
+     * One exported GEMM function: its C symbol, its epilogue, and whether B and A come
+     * pre-packed ({@link #packB}, {@link #packA}: the function then reads them in that layout,
+     * {@code ldb} / {@code lda} unused, and skips packing them on every call).
      */
-    public record Kernel(String name, Epilogue epilogue, boolean packedB) {
+    public record Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA) {
         public Kernel {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(epilogue, "epilogue");
@@ -105,10 +105,30 @@ public final class GemmGenerator {
             }
         }
 
-        /** B packed on every call. */
+        /** A and B packed on every call. */
         public Kernel(String name, Epilogue epilogue) {
-            this(name, epilogue, false);
+            this(name, epilogue, false, false);
         }
+    }
+
+    /**
+     * A [M, K] (row-major) in the layout a {@code packedA} kernel reads: {@code ceil(M / MR)}
+     * strips of {@link #MR} rows, each {@code K} columns of {@code MR} floats (k-major), the last
+     * strip zero-padded; target-independent, since {@code MR} is the same for every target.
+     */
+    public static float[] packA(float[] a, int m, int k) {
+        if (a.length != (long) m * k) {
+            throw new IllegalArgumentException("A has " + a.length + " floats, not " + m + " x " + k);
+        }
+        int strips = (m + MR - 1) / MR;
+        float[] out = new float[Math.multiplyExact(Math.multiplyExact(strips, k), MR)];
+        for (int row = 0; row < m; row++) {
+            int base = (row / MR) * k * MR + row % MR;
+            for (int kk = 0; kk < k; kk++) {
+                out[base + kk * MR] = a[row * k + kk];
+            }
+        }
+        return out;
     }
 
     /**
@@ -224,6 +244,19 @@ public final class GemmGenerator {
                 .replace("$PACKB_CALL", kernel.packedB() ? ""
                         : "              call void @" + kernel.name() + ".run(ptr %pfor, i64 %ntB, ptr @"
                         + kernel.name() + ".task_packB, ptr %ctx, i32 %t32)")
+                .replace("$PACKA_CALL", kernel.packedA() ? ""
+                        : "              call void @" + kernel.name() + ".packA(ptr %slot, ptr %asrc, i64 %lda, "
+                        + "i64 %mc, i64 %kc)")
+                .replace("$APOINTER", kernel.packedA()
+                        // Strip (ic + ir) / MR of the pre-packed A, from column pc on.
+                        ? "              %arow = add i64 %ic, %ir\n"
+                        + "              %astrip = udiv i64 %arow, " + MR + "\n"
+                        + "              %ask = mul i64 %astrip, %Kall\n"
+                        + "              %askp = add i64 %ask, %pc\n"
+                        + "              %apo = mul i64 %askp, " + MR + "\n"
+                        + "              %ap = getelementptr float, ptr %A, i64 %apo"
+                        : "              %apo = mul i64 %ir, %kc\n"
+                        + "              %ap = getelementptr float, ptr %slot, i64 %apo")
                 .replace("$BPOINTER", kernel.packedB()
                         // Strip (jc + jr) / NR of the pre-packed B, from row pc on.
                         ? "              %bcol = add i64 %jc, %jr\n"
@@ -932,7 +965,7 @@ $PACKB_CALL
               %aro = mul i64 %ic, %lda
               %ao = add i64 %aro, %pc
               %asrc = getelementptr float, ptr %A, i64 %ao
-              call void @$G.packA(ptr %slot, ptr %asrc, i64 %lda, i64 %mc, i64 %kc)
+$PACKA_CALL
               br label %jrloop
             jrloop:
               %jr = phi i64 [ 0, %blkbody ], [ %jr.next, %jrnext ]
@@ -952,8 +985,7 @@ $BPOINTER
             irbody:
               %mleft2 = sub i64 %mc, %ir
               %mr = call i64 @llvm.smin.i64(i64 %mleft2, i64 $MR)
-              %apo = mul i64 %ir, %kc
-              %ap = getelementptr float, ptr %slot, i64 %apo
+$APOINTER
               %row = add i64 %ic, %ir
               %cro = mul i64 %row, %ldc
               %co = add i64 %cro, %col
