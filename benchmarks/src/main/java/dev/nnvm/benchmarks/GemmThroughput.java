@@ -42,8 +42,8 @@ public final class GemmThroughput {
       long k = s[2];
       Graph g = model(m, n, k);
       double flops = 2.0 * m * n * k;
-      double ours = flops / timeOurs(g, m, k, threads, runs) / 1e9;
-      double theirs = flops / timeOrt(g, m, k, threads, runs) / 1e9;
+      double ours = flops / timeOurs(g, "a", new long[] {m, k}, threads, runs) / 1e9;
+      double theirs = flops / timeOrt(g, "a", new long[] {m, k}, threads, runs) / 1e9;
       System.out.printf("%-22s %8d %12.1f %12.1f %10.2f%n", m + " x " + n + " x " + k, threads, ours, theirs,
           ours / theirs);
     }
@@ -63,24 +63,24 @@ public final class GemmThroughput {
         .build();
   }
 
-  private static float[] input(long m, long k) {
+  static float[] input(long size) {
     Random r = new Random(5);
-    float[] a = new float[Math.toIntExact(m * k)];
+    float[] a = new float[Math.toIntExact(size)];
     for (int i = 0; i < a.length; i++) {
       a[i] = r.nextFloat() - 0.5f;
     }
     return a;
   }
 
-  /** Median seconds of one product through the compiled model. */
-  private static double timeOurs(Graph g, long m, long k, int threads, int runs) throws Exception {
+  /** Median seconds of one run of {@code g} compiled by us, its one input {@code name} of {@code shape}. */
+  static double timeOurs(Graph g, String name, long[] shape, int threads, int runs) throws Exception {
     CompileResult compiled = ModelCompiler.create().compile(g, CompileOptions.defaults());
-    try (NativeAllocator allocator = NativeAllocator.newRoot("gemm-bench");
+    try (NativeAllocator allocator = NativeAllocator.newRoot("bench");
         CompiledModel cm = CompiledModel.load(compiled.bytes(), allocator);
         Executor ex = cm.newExecutor(allocator);
-        NativeTensor a = NativeTensor.allocate(allocator, DType.FLOAT32, m, k)) {
-      a.copyFrom(input(m, k));
-      ex.setInput("a", a);
+        NativeTensor a = NativeTensor.allocate(allocator, DType.FLOAT32, shape)) {
+      a.copyFrom(input(a.elementCount()));
+      ex.setInput(name, a);
       double[] s = new double[runs];
       for (int i = 0; i < runs + 2; i++) {
         long t0 = System.nanoTime();
@@ -93,17 +93,19 @@ public final class GemmThroughput {
     }
   }
 
-  private static double timeOrt(Graph g, long m, long k, int threads, int runs) throws Exception {
+  /** Median seconds of one run of {@code g} in ONNX Runtime, same input and threads. */
+  static double timeOrt(Graph g, String name, long[] shape, int threads, int runs) throws Exception {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
     opts.setIntraOpNumThreads(threads);
     opts.setInterOpNumThreads(1);
+    long size = NativeTensor.elementCount(shape);
     try (OrtSession session = env.createSession(OnnxExporter.toBytes(g), opts);
-        OnnxTensor a = OnnxTensor.createTensor(env, FloatBuffer.wrap(input(m, k)), new long[] {m, k})) {
+        OnnxTensor a = OnnxTensor.createTensor(env, FloatBuffer.wrap(input(size)), shape)) {
       double[] s = new double[runs];
       for (int i = 0; i < runs + 2; i++) {
         long t0 = System.nanoTime();
-        try (OrtSession.Result r = session.run(Map.of("a", a))) {
+        try (OrtSession.Result r = session.run(Map.of(name, a))) {
           if (i >= 2) {
             s[i - 2] = (System.nanoTime() - t0) / 1e9;
           }
