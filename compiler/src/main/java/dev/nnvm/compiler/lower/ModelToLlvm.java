@@ -32,6 +32,13 @@ public final class ModelToLlvm {
    */
   public static final int MAX_GEMM_THREADS = 8;
 
+  /**
+   * From this many rows a matrix product runs with 12-row register blocks
+   * ({@link GemmGenerator#MR_LARGE}), below with 6 (all-MiniLM-L6-v2: M = 128
+   * faster with 6, M = 4096 with 12; see benchmarks/RESULTS.md).
+   */
+  static final long TALL_ROWS = 1024;
+
   /** Field order of {@code struct nnvm_call}, as an LLVM type (C layout on x86-64). */
   private static final String CALL_TYPE =
       "%nnvm_call = type { ptr, ptr, ptr, ptr, ptr, i32, ptr, ptr, i32 }";
@@ -93,17 +100,16 @@ public final class ModelToLlvm {
         if (packedA) {
           mm = mm.withA(MatrixProducts.packedNameA(mm.a()));
         }
-        GemmGenerator.Kernel gk = gemmKernels.stream()
-            .filter(x -> x.epilogue().equals(kind) && x.packedB() == packedB && x.packedA() == packedA).findFirst()
-            .orElse(null);
-        if (gk == null) {
-          gk = new GemmGenerator.Kernel("nnvm_gemm_" + gemmKernels.size(), kind, packedB, packedA);
-          gemmKernels.add(gk);
-        }
+        GemmGenerator.Kernel gk = gemmKernel(gemmKernels, kind, packedB, packedA, GemmGenerator.MR);
+        // Tall products may take 12-row register blocks (chosen per call by M); pre-packed A has 6-row strips.
+        Long rows = Exprs.constValue(mm.m());
+        GemmGenerator.Kernel tall = packedA || (rows != null && rows < TALL_ROWS) ? null
+            : gemmKernel(gemmKernels, kind, packedB, false, GemmGenerator.MR_LARGE);
         // Packing buffers are bounded by the cache blocking, so a symbolic N or K is bounded too.
         long nBound = Exprs.constValue(mm.n()) != null ? Exprs.constValue(mm.n()) : 1L << 40;
         long kBound = Exprs.constValue(mm.k()) != null ? Exprs.constValue(mm.k()) : 1L << 40;
-        packing = Math.max(packing, gemm.workspaceBytes(1L << 40, nBound, kBound, MAX_GEMM_THREADS));
+        packing = Math.max(packing, gemm.workspaceBytes(1L << 40, nBound, kBound, MAX_GEMM_THREADS,
+            GemmGenerator.MR_LARGE));
         Kernel im2col = null;
         if (mm.im2col() != null) {
           im2col = unique(mm.im2col().kernel(), seenNames);
@@ -114,10 +120,10 @@ public final class ModelToLlvm {
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
-        steps.add(new Step(null, gk, mm, im2col, epilogue));
+        steps.add(new Step(null, gk, tall, mm, im2col, epilogue));
       } else {
         Kernel k = unique(lowering.lower(n, graph), seenNames);
-        steps.add(new Step(k, null, null, null, null));
+        steps.add(new Step(k, null, null, null, null, null));
         epilogue = k;
       }
       if (epilogue != null) {
@@ -166,7 +172,8 @@ public final class ModelToLlvm {
    * One call of the entry point: a loop kernel, or a matrix product (with the
    * columns copy of a convolution before it) and an optional loop epilogue.
    */
-  private record Step(Kernel loop, GemmGenerator.Kernel gemm, MatrixProducts.Plan product, Kernel im2col,
+  private record Step(Kernel loop, GemmGenerator.Kernel gemm, GemmGenerator.Kernel tallGemm,
+      MatrixProducts.Plan product, Kernel im2col,
       Kernel epilogue) {}
 
   private static Kernel unique(Kernel k, Map<String, Integer> seen) {
@@ -456,7 +463,7 @@ public final class ModelToLlvm {
       String bPtr = offset(b, t, bm, i, bStride);
       MatrixProducts.Im2col cols = mm.im2col();
       if (cols == null) {
-        gemm(b, step, m, n, k, aPtr, k, bPtr, n, cPtr, n, bias, scratch, pfor, gemmThreads);
+        gemm(b, t, step, m, n, k, aPtr, k, bPtr, n, cPtr, n, bias, scratch, pfor, gemmThreads);
         return;
       }
       long blocks = (cols.outRows() + cols.rowsPerBlock() - 1) / cols.rowsPerBlock();
@@ -478,19 +485,44 @@ public final class ModelToLlvm {
         String at = t.next();
         b.append("  ").append(at).append(" = mul i64 ").append(first).append(", ").append(cols.outCols()).append('\n');
         String cBlock = offset(b, t, cPtr, "1", at);
-        gemm(b, step, m, pixels, k, aPtr, k, columns, Long.toString(cols.rowsPerBlock() * cols.outCols()), cBlock, n,
+        gemm(b, t, step, m, pixels, k, aPtr, k, columns, Long.toString(cols.rowsPerBlock() * cols.outCols()), cBlock, n,
             bias, scratch, pfor, gemmThreads);
       });
     });
   }
 
-  private static void gemm(StringBuilder b, Step step, String m, String n, String k, String a, String lda, String bm,
-      String ldb, String c, String ldc, String bias, String scratch, String pfor, String threads) {
-    b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(m).append(", i64 ").append(n)
-        .append(", i64 ").append(k).append(", ptr ").append(a).append(", i64 ").append(lda).append(", ptr ")
-        .append(bm).append(", i64 ").append(ldb).append(", ptr ").append(c).append(", i64 ").append(ldc)
-        .append(", ptr ").append(bias).append(", ptr null, i64 0, ptr ").append(scratch)
-        .append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
+  private static void gemm(StringBuilder b, Counter t, Step step, String m, String n, String k, String a,
+      String lda, String bm, String ldb, String c, String ldc, String bias, String scratch, String pfor,
+      String threads) {
+    String args = "(i64 " + m + ", i64 " + n + ", i64 " + k + ", ptr " + a + ", i64 " + lda + ", ptr " + bm
+        + ", i64 " + ldb + ", ptr " + c + ", i64 " + ldc + ", ptr " + bias + ", ptr null, i64 0, ptr " + scratch
+        + ", ptr " + pfor + ", i32 " + threads + ")\n";
+    if (step.tallGemm() == null) {
+      b.append("  call void @").append(step.gemm().name()).append(args);
+      return;
+    }
+    int id = t.n++;
+    String tall = t.next();
+    b.append("  ").append(tall).append(" = icmp sge i64 ").append(m).append(", ").append(TALL_ROWS).append('\n');
+    b.append("  br i1 ").append(tall).append(", label %talls").append(id).append(", label %shorts").append(id)
+        .append('\n');
+    b.append("talls").append(id).append(":\n  call void @").append(step.tallGemm().name()).append(args);
+    b.append("  br label %gemmdone").append(id).append('\n');
+    b.append("shorts").append(id).append(":\n  call void @").append(step.gemm().name()).append(args);
+    b.append("  br label %gemmdone").append(id).append("\ngemmdone").append(id).append(":\n");
+  }
+
+  /** The GEMM function for an epilogue, packing and register block, added to the list when new. */
+  private static GemmGenerator.Kernel gemmKernel(List<GemmGenerator.Kernel> kernels, GemmGenerator.Epilogue kind,
+      boolean packedB, boolean packedA, int mr) {
+    for (GemmGenerator.Kernel x : kernels) {
+      if (x.epilogue().equals(kind) && x.packedB() == packedB && x.packedA() == packedA && x.mr() == mr) {
+        return x;
+      }
+    }
+    GemmGenerator.Kernel k = new GemmGenerator.Kernel("nnvm_gemm_" + kernels.size(), kind, packedB, packedA, mr);
+    kernels.add(k);
+    return k;
   }
 
   /** {@code for (iv = 0; iv < count; iv++) body(iv)}, emitted in place; the body may contain loops. */

@@ -150,7 +150,8 @@ class CompiledLoopModelTest {
     assertEquals(List.of(MatrixProducts.packedName("w", nr), "v", "b", MatrixProducts.packedNameA("cw"),
         MatrixProducts.packedNameA("ca")).stream().sorted().toList(),
         stored.stream().filter(n -> !n.startsWith("_")).sorted().toList(), "weights stored " + stored);
-    compileAndRun(text, 1e-5, 1e-5, 1, 7);
+    // 1100 rows: products of at least 1024 rows take the 12-row register blocks.
+    compileAndRun(text, 1e-5, 1e-5, 1, 7, 1100);
   }
 
   /**

@@ -45,8 +45,18 @@ import java.util.regex.Pattern;
  * epilogue applied to zeros. Reentrant: all state lives in the arguments and the workspace.
  */
 public final class GemmGenerator {
-    /** Register-block rows. Larger blocks were measured slower (DESIGN.md). */
+    /** Register-block rows. Larger blocks were measured slower (DESIGN.md) on small M. */
     public static final int MR = 6;
+
+    /**
+     * Register-block rows for tall products: 12 x 2 vectors (24 accumulators) halve the B loads
+     * per FMA; measured faster from M of about a thousand rows (all-MiniLM-L6-v2 at batch 32:
+     * 570 -> 543 ms), slower on M = 128 (benchmarks/RESULTS.md).
+     */
+    public static final int MR_LARGE = 12;
+
+    /** The register-block rows of the kernel being generated. */
+    private int mr = MR;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -96,18 +106,30 @@ public final class GemmGenerator {
      * pre-packed ({@link #packB}, {@link #packA}: the function then reads them in that layout,
      * {@code ldb} / {@code lda} unused, and skips packing them on every call).
      */
-    public record Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA) {
+    public record Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA, int mr) {
         public Kernel {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(epilogue, "epilogue");
             if (!NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("GEMM kernel name '" + name + "' is not a C identifier");
             }
+            if (mr != MR && mr != MR_LARGE) {
+                throw new IllegalArgumentException("GEMM register block of " + mr + " rows: " + MR + " or "
+                        + MR_LARGE + " only");
+            }
+            if (packedA && mr != MR) {
+                throw new IllegalArgumentException("pre-packed A is laid out for " + MR + "-row blocks");
+            }
         }
 
-        /** A and B packed on every call. */
+        /** A and B packed on every call, {@link #MR}-row blocks. */
         public Kernel(String name, Epilogue epilogue) {
-            this(name, epilogue, false, false);
+            this(name, epilogue, false, false, MR);
+        }
+
+        /** {@link #MR}-row blocks. */
+        public Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA) {
+            this(name, epilogue, packedB, packedA, MR);
         }
     }
 
@@ -197,12 +219,17 @@ public final class GemmGenerator {
 
     /** Workspace bytes the kernel needs (what its exported {@code _workspace_bytes} returns). */
     public long workspaceBytes(long m, long n, long k, int threads) {
+        return workspaceBytes(m, n, k, threads, MR);
+    }
+
+    /** Workspace bytes a kernel with {@code mr}-row register blocks needs. */
+    public long workspaceBytes(long m, long n, long k, int threads, int mr) {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("GEMM sizes must not be negative: M=" + m + " N=" + n + " K=" + k);
         }
         long kcMax = Math.max(Math.min(k, blocking.kc()), 1);
         long ncMax = Math.min(ceilDiv(n, blocking.nr()) * blocking.nr(), blocking.nc());
-        long mcMax = Math.min(ceilDiv(m, MR) * MR, blocking.mc());
+        long mcMax = Math.min(ceilDiv(m, mr) * mr, blocking.mc());
         long bytesB = roundUp64(4 * kcMax * ncMax);
         long bytesA = roundUp64(4 * mcMax * kcMax);
         return bytesB + Math.max(threads, 1) * bytesA;
@@ -212,7 +239,8 @@ public final class GemmGenerator {
     public String module(List<Kernel> kernels) {
         Set<String> names = new LinkedHashSet<>();
         StringBuilder ir = new StringBuilder();
-        ir.append("; BLIS-style fp32 GEMM for ").append(target).append(", MR=").append(MR)
+        ir.append("; BLIS-style fp32 GEMM for ").append(target).append(", MR=").append(MR).append(" or ")
+                .append(MR_LARGE)
                 .append(" NR=").append(blocking.nr()).append(" kc=").append(blocking.kc())
                 .append(" mc=").append(blocking.mc()).append(" nc=").append(blocking.nc()).append('\n');
         ir.append("target triple = \"").append(target.triple()).append("\"\n\n");
@@ -227,10 +255,15 @@ public final class GemmGenerator {
     }
 
     private String kernel(Kernel kernel) {
+        if (blocking.mc() % kernel.mr() != 0) {
+            throw new IllegalArgumentException("GEMM blocking " + blocking + ": mc is not a multiple of "
+                    + kernel.mr() + " rows");
+        }
+        mr = kernel.mr();
         String shared = SKELETON
                 .replace("$G", kernel.name())
-                .replace("$MRm1", Integer.toString(MR - 1))
-                .replace("$MR", Integer.toString(MR))
+                .replace("$MRm1", Integer.toString(mr - 1))
+                .replace("$MR", Integer.toString(mr))
                 .replace("$NRm1", Integer.toString(blocking.nr() - 1))
                 .replace("$NR", Integer.toString(blocking.nr()))
                 .replace("$KC", Integer.toString(blocking.kc()))
@@ -250,10 +283,10 @@ public final class GemmGenerator {
                 .replace("$APOINTER", kernel.packedA()
                         // Strip (ic + ir) / MR of the pre-packed A, from column pc on.
                         ? "              %arow = add i64 %ic, %ir\n"
-                        + "              %astrip = udiv i64 %arow, " + MR + "\n"
+                        + "              %astrip = udiv i64 %arow, " + mr + "\n"
                         + "              %ask = mul i64 %astrip, %Kall\n"
                         + "              %askp = add i64 %ask, %pc\n"
-                        + "              %apo = mul i64 %askp, " + MR + "\n"
+                        + "              %apo = mul i64 %askp, " + mr + "\n"
                         + "              %ap = getelementptr float, ptr %A, i64 %apo"
                         : "              %apo = mul i64 %ir, %kc\n"
                         + "              %ap = getelementptr float, ptr %slot, i64 %apo")
@@ -282,7 +315,7 @@ public final class GemmGenerator {
         s.append("define internal void @").append(g).append(".ukernel(i64 %kc, ptr noalias %ap, ptr noalias %bp, ")
                 .append("ptr %c, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr) ")
                 .append(attributes()).append(" {\nentry:\n");
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             s.append("  %pfo").append(i).append(" = mul i64 %ldc, ").append(i).append('\n');
             s.append("  %pfp").append(i).append(" = getelementptr float, ptr %c, i64 %pfo").append(i).append('\n');
             s.append("  call void @llvm.prefetch.p0(ptr %pfp").append(i).append(", i32 1, i32 3, i32 1)\n");
@@ -291,7 +324,7 @@ public final class GemmGenerator {
         s.append("  br label %main\n");
         // Main loop: unrolled steps, accumulators as phis.
         s.append("main:\n  %k = phi i64 [ 0, %entry ], [ %k.next, %mainbody ]\n");
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             for (int v = 0; v < nv; v++) {
                 s.append("  %acc.").append(i).append('.').append(v).append(" = phi ").append(vt)
                         .append(" [ zeroinitializer, %entry ], [ %m").append(unroll - 1).append('.').append(i)
@@ -307,7 +340,7 @@ public final class GemmGenerator {
         s.append("  %k.next = add i64 %k, ").append(unroll).append("\n  br label %main\n");
         // Remainder loop: kc % unroll steps.
         s.append("tail:\n  %t = phi i64 [ %k, %main ], [ %t.next, %tailbody ]\n");
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             for (int v = 0; v < nv; v++) {
                 s.append("  %tacc.").append(i).append('.').append(v).append(" = phi ").append(vt)
                         .append(" [ %acc.").append(i).append('.').append(v).append(", %main ], [ %r.")
@@ -341,8 +374,8 @@ public final class GemmGenerator {
             }
         }
         s.append("  br label %row0\n");
-        for (int i = 0; i < MR; i++) {
-            String next = i + 1 < MR ? "row" + (i + 1) : "done";
+        for (int i = 0; i < mr; i++) {
+            String next = i + 1 < mr ? "row" + (i + 1) : "done";
             s.append("row").append(i).append(":\n");
             s.append("  %in").append(i).append(" = icmp slt i64 ").append(i).append(", %mr\n");
             s.append("  br i1 %in").append(i).append(", label %do").append(i).append(", label %done\n");
@@ -422,22 +455,22 @@ public final class GemmGenerator {
         String vt = "<" + vw + " x float>";
         StringBuilder s = new StringBuilder();
         s.append("vpre:\n  %kv = and i64 %kc, ").append(-vw).append('\n');
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             s.append("  %vr").append(i).append(" = add i64 %r0, ").append(i).append('\n');
             s.append("  %vo").append(i).append(" = mul i64 %vr").append(i).append(", %lda\n");
             s.append("  %vs").append(i).append(" = getelementptr float, ptr %src, i64 %vo").append(i).append('\n');
         }
         s.append("  br label %vloop\nvloop:\n  %kk = phi i64 [ 0, %vpre ], [ %kk.next, %vbody ]\n");
         s.append("  %vmore = icmp slt i64 %kk, %kv\n  br i1 %vmore, label %vbody, label %vtail\nvbody:\n");
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             s.append("  %vp").append(i).append(" = getelementptr float, ptr %vs").append(i).append(", i64 %kk\n");
             s.append("  %v").append(i).append(" = load ").append(vt).append(", ptr %vp").append(i).append(", align 4\n");
         }
-        // Concatenate rows pairwise up to a (MR/2 rounded to a power of two) vector, then one
-        // two-input shuffle picks element (row i, column k) for position k * MR + i.
+        // Concatenate rows pairwise up to a (mr/2 rounded to a power of two) vector, then one
+        // two-input shuffle picks element (row i, column k) for position k * mr + i.
         List<String> parts = new ArrayList<>();
         List<Integer> widths = new ArrayList<>();
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             parts.add("%v" + i);
             widths.add(vw);
         }
@@ -477,21 +510,21 @@ public final class GemmGenerator {
         }
         StringBuilder mask = new StringBuilder("<");
         for (int k = 0; k < vw; k++) {
-            for (int i = 0; i < MR; i++) {
+            for (int i = 0; i < mr; i++) {
                 mask.append(k == 0 && i == 0 ? "" : ", ").append("i32 ").append(i * vw + k);
             }
         }
         mask.append('>');
         s.append("  %tr = shufflevector <").append(wide).append(" x float> ").append(lo).append(", <").append(wide)
-                .append(" x float> ").append(hi).append(", <").append(MR * vw).append(" x i32> ").append(mask).append('\n');
-        s.append("  %vdo = mul i64 %kk, ").append(MR).append('\n');
+                .append(" x float> ").append(hi).append(", <").append(mr * vw).append(" x i32> ").append(mask).append('\n');
+        s.append("  %vdo = mul i64 %kk, ").append(mr).append('\n');
         s.append("  %vdp = getelementptr float, ptr %panel, i64 %vdo\n");
-        s.append("  store <").append(MR * vw).append(" x float> %tr, ptr %vdp, align 4\n");
+        s.append("  store <").append(mr * vw).append(" x float> %tr, ptr %vdp, align 4\n");
         s.append("  %kk.next = add i64 %kk, ").append(vw).append("\n  br label %vloop\n");
         s.append("vtail:\n  %kt = phi i64 [ %kk, %vloop ], [ %kt.next, %vtailbody ]\n");
         s.append("  %tmore = icmp slt i64 %kt, %kc\n  br i1 %tmore, label %vtailbody, label %qnext\nvtailbody:\n");
-        s.append("  %tdo = mul i64 %kt, ").append(MR).append('\n');
-        for (int i = 0; i < MR; i++) {
+        s.append("  %tdo = mul i64 %kt, ").append(mr).append('\n');
+        for (int i = 0; i < mr; i++) {
             s.append("  %ts").append(i).append(" = getelementptr float, ptr %vs").append(i).append(", i64 %kt\n");
             s.append("  %tx").append(i).append(" = load float, ptr %ts").append(i).append(", align 4\n");
             s.append("  %tdi").append(i).append(" = add i64 %tdo, ").append(i).append('\n');
@@ -511,10 +544,10 @@ public final class GemmGenerator {
     }
 
     /** One k step: {@code NR/VW} loads of B, then per row a broadcast of A and {@code NR/VW} FMAs. */
-    private static void step(StringBuilder s, String out, String k, String in, int vw, int nv) {
+    private void step(StringBuilder s, String out, String k, String in, int vw, int nv) {
         String vt = "<" + vw + " x float>";
         s.append("  %").append(out).append(".bo = mul i64 ").append(k).append(", ").append(vw * nv).append('\n');
-        s.append("  %").append(out).append(".ao = mul i64 ").append(k).append(", ").append(MR).append('\n');
+        s.append("  %").append(out).append(".ao = mul i64 ").append(k).append(", ").append(mr).append('\n');
         for (int v = 0; v < nv; v++) {
             s.append("  %").append(out).append(".bi").append(v).append(" = add i64 %").append(out).append(".bo, ")
                     .append(v * vw).append('\n');
@@ -523,7 +556,7 @@ public final class GemmGenerator {
             s.append("  %").append(out).append(".b").append(v).append(" = load ").append(vt).append(", ptr %")
                     .append(out).append(".bq").append(v).append(", align 4\n");
         }
-        for (int i = 0; i < MR; i++) {
+        for (int i = 0; i < mr; i++) {
             String a = "%" + out + ".a" + i;
             s.append("  ").append(a).append("i = add i64 %").append(out).append(".ao, ").append(i).append('\n');
             s.append("  ").append(a).append("q = getelementptr float, ptr %ap, i64 ").append(a).append("i\n");

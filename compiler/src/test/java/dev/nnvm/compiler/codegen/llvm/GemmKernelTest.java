@@ -30,7 +30,9 @@ class GemmKernelTest {
             new Kernel("gemm_bias_relu", new Epilogue(true, false, true)),
             new Kernel("gemm_residual", new Epilogue(false, true, false)),
             new Kernel("gemm_bias_residual_relu", new Epilogue(true, true, true)),
-            new Kernel("gemm_rowbias_relu", new Epilogue(false, false, true, true)));
+            new Kernel("gemm_rowbias_relu", new Epilogue(false, false, true, true)),
+            new Kernel("gemm_mr12_bias_residual_relu", new Epilogue(true, true, true), false, false,
+                    GemmGenerator.MR_LARGE));
 
     @TempDir
     static Path dir;
