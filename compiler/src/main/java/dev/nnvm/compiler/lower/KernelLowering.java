@@ -292,23 +292,13 @@ public final class KernelLowering {
       int last = vars.size() - 1;
       BufferRef acc = outs.get(0);
       List<Expr> index = new ArrayList<>(vars);
-      Expr at = Exprs.flatIndex(index, acc.shape());
-      reduceIndex = index;
-      reduceResult = new Expr.Load(acc, at);
-      List<Stmt> stores = new ArrayList<>();
-      for (int i = outs.size() - 1; i >= 0; i--) {
-        BufferRef out = outs.get(i);
-        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
-            out.dtype())));
-      }
-      Stmt.ForKind epilogueKind = stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL;
+      Expr at = accumulateInFirstOutput(outs, index);
       Stmt pixel = new Stmt.Seq(List.of(
           new Stmt.For(vars.get(last), dims.get(last), new Stmt.Store(acc, at, sum.init()),
               Stmt.ForKind.VECTORIZABLE),
           sum.loops().apply(new Stmt.For(vars.get(last), dims.get(last), new Stmt.Store(acc, at,
               Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, at), sum.term())), Stmt.ForKind.VECTORIZABLE)),
-          new Stmt.For(vars.get(last), dims.get(last), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
-              epilogueKind)));
+          epilogueRow(outs, index, vars.get(last), dims.get(last))));
       return nest(vars.subList(0, last), dims.subList(0, last), pixel);
     }
 
@@ -331,9 +321,7 @@ public final class KernelLowering {
       Expr oh = Exprs.add(Exprs.mul(i, Exprs.i64(t.sh())), a);
       Expr.Var ow = vars.get(3);
       List<Expr> index = List.of(n, m, oh, ow);
-      Expr at = Exprs.flatIndex(index, acc.shape());
-      reduceIndex = index;
-      reduceResult = new Expr.Load(acc, at);
+      Expr at = accumulateInFirstOutput(outs, index);
       List<Stmt> taps = new ArrayList<>();
       Expr xv = t.x(n, c, i, j);
       for (long b = 0; b < t.sw(); b++) {
@@ -342,18 +330,11 @@ public final class KernelLowering {
         taps.add(new Stmt.Store(acc, px, Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, px),
             Exprs.value(Expr.BinaryOp.MUL, Exprs.as(xv, dt), Exprs.as(t.w(c, m, a, b), dt)))));
       }
-      List<Stmt> stores = new ArrayList<>();
-      for (int k = outs.size() - 1; k >= 0; k--) {
-        BufferRef out = outs.get(k);
-        stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
-            out.dtype())));
-      }
       Stmt row = new Stmt.Seq(List.of(
           new Stmt.For(ow, dims.get(3), new Stmt.Store(acc, at, t.bias(m, dt)), Stmt.ForKind.VECTORIZABLE),
           new Stmt.For(c, Exprs.i64(t.channelsIn()), new Stmt.For(j, Exprs.i64(t.inW()), new Stmt.Seq(taps),
               Stmt.ForKind.VECTORIZABLE), Stmt.ForKind.SERIAL),
-          new Stmt.For(ow, dims.get(3), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
-              stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL)));
+          epilogueRow(outs, index, ow, dims.get(3))));
       return nest(List.of(vars.get(0), vars.get(1), i, a), List.of(dims.get(0), dims.get(1), Exprs.i64(t.inH()),
           Exprs.i64(t.sh())), row);
     }
@@ -372,9 +353,7 @@ public final class KernelLowering {
       Expr oh = vars.get(2);
       Expr.Var ow = vars.get(3);
       List<Expr> index = List.of(n, c, oh, ow);
-      Expr at = Exprs.flatIndex(index, acc.shape());
-      reduceIndex = index;
-      reduceResult = new Expr.Load(acc, at);
+      Expr at = accumulateInFirstOutput(outs, index);
       List<Stmt> row = new ArrayList<>();
       row.add(new Stmt.For(ow, dims.get(3), new Stmt.Store(acc, at, d.bias(c, dt)), Stmt.ForKind.VECTORIZABLE));
       for (long kh = 0; kh < d.kernel()[0]; kh++) {
@@ -401,15 +380,36 @@ public final class KernelLowering {
               Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, px), term)), Stmt.ForKind.VECTORIZABLE));
         }
       }
+      row.add(epilogueRow(outs, index, ow, dims.get(3)));
+      return nest(vars.subList(0, 3), dims.subList(0, 3), new Stmt.Seq(row));
+    }
+
+    /**
+     * Makes the first output the accumulator of the window's result at
+     * {@code index} (the epilogue reads it back from there); returns its flat
+     * index.
+     */
+    private Expr accumulateInFirstOutput(List<BufferRef> outs, List<Expr> index) {
+      BufferRef acc = outs.get(0);
+      Expr at = Exprs.flatIndex(index, acc.shape());
+      reduceIndex = index;
+      reduceResult = new Expr.Load(acc, at);
+      return at;
+    }
+
+    /**
+     * The epilogue over one row ({@code var} up to {@code extent}): every
+     * output at {@code index}, the first (the accumulator) written last.
+     */
+    private Stmt epilogueRow(List<BufferRef> outs, List<Expr> index, Expr.Var var, Expr extent) {
       List<Stmt> stores = new ArrayList<>();
-      for (int k = outs.size() - 1; k >= 0; k--) {
-        BufferRef out = outs.get(k);
+      for (int i = outs.size() - 1; i >= 0; i--) {
+        BufferRef out = outs.get(i);
         stores.add(new Stmt.Store(out, Exprs.flatIndex(index, out.shape()), Exprs.as(valueAt(out.name(), index),
             out.dtype())));
       }
-      row.add(new Stmt.For(ow, dims.get(3), stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
-          stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL));
-      return nest(vars.subList(0, 3), dims.subList(0, 3), new Stmt.Seq(row));
+      return new Stmt.For(var, extent, stores.size() == 1 ? stores.get(0) : new Stmt.Seq(stores),
+          stores.size() == 1 ? Stmt.ForKind.VECTORIZABLE : Stmt.ForKind.SERIAL);
     }
 
     private List<Expr.Var> loopVars(String prefix, int n) {
