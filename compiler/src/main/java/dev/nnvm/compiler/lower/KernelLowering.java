@@ -353,9 +353,27 @@ public final class KernelLowering {
       Expr oh = vars.get(2);
       Expr.Var ow = vars.get(3);
       List<Expr> index = List.of(n, c, oh, ow);
-      Expr at = accumulateInFirstOutput(outs, index);
+      accumulateInFirstOutput(outs, index);
+      long width = d.out()[1];
+      // Interior columns: every tap reads inside the image row (when the row is inside).
+      long lo = 0;
+      long hi = width;
+      for (long kw = 0; kw < d.kernel()[1]; kw++) {
+        long[] cols = d.columns(kw);
+        lo = Math.max(lo, cols[0]);
+        hi = Math.min(hi, cols[1]);
+      }
+      hi = Math.max(lo, hi);
+      long[][] borders = {{0, lo}, {hi, width}};
+      Expr.Var j = new Expr.Var("dj");
       List<Stmt> row = new ArrayList<>();
-      row.add(new Stmt.For(ow, dims.get(3), new Stmt.Store(acc, at, d.bias(c, dt)), Stmt.ForKind.VECTORIZABLE));
+      for (long[] border : borders) {
+        row.add(columns(j, border[0], border[1], col -> new Stmt.Store(acc, pixel(acc, n, c, oh, col),
+            d.bias(c, dt))));
+      }
+      // The interior in one pass: all taps of an output summed in registers, one store.
+      Expr sum = d.bias(c, dt);
+      List<Stmt> borderTaps = new ArrayList<>();
       for (long kh = 0; kh < d.kernel()[0]; kh++) {
         Expr ih = Exprs.add(Exprs.mul(oh, Exprs.i64(d.strides()[0])),
             Exprs.i64(kh * d.dilations()[0] - d.padBegin()[0]));
@@ -364,24 +382,44 @@ public final class KernelLowering {
         Expr ihClamped = Exprs.value(Expr.BinaryOp.MAX, Exprs.i64(0),
             Exprs.value(Expr.BinaryOp.MIN, ih, Exprs.i64(d.in()[0] - 1)));
         for (long kw = 0; kw < d.kernel()[1]; kw++) {
-          long[] cols = d.columns(kw);
-          if (cols[1] <= cols[0]) {
-            continue;
-          }
-          Expr.Var j = new Expr.Var("dj");
-          Expr col = Exprs.add(j, Exprs.i64(cols[0]));
-          Expr iw = Exprs.add(Exprs.mul(col, Exprs.i64(d.strides()[1])),
-              Exprs.i64(kw * d.dilations()[1] - d.padBegin()[1]));
-          Expr px = Exprs.flatIndex(List.of(n, c, oh, col), acc.shape());
+          long tapKh = kh;
+          long tapKw = kw;
           // The padding adds nothing: select, not a multiply by 0, so an inf or NaN in the image stays out.
-          Expr term = Exprs.select(rowInside, Exprs.value(Expr.BinaryOp.MUL, Exprs.as(d.x(n, c, ihClamped, iw), dt),
-              Exprs.as(d.w(c, kh, kw), dt)), Exprs.constant(0, dt));
-          row.add(new Stmt.For(j, Exprs.i64(cols[1] - cols[0]), new Stmt.Store(acc, px,
-              Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, px), term)), Stmt.ForKind.VECTORIZABLE));
+          java.util.function.Function<Expr, Expr> term = col -> Exprs.select(rowInside, Exprs.value(
+              Expr.BinaryOp.MUL, Exprs.as(d.x(n, c, ihClamped, Exprs.add(Exprs.mul(col, Exprs.i64(d.strides()[1])),
+                  Exprs.i64(tapKw * d.dilations()[1] - d.padBegin()[1]))), dt), Exprs.as(d.w(c, tapKh, tapKw), dt)),
+              Exprs.constant(0, dt));
+          sum = Exprs.value(Expr.BinaryOp.ADD, sum, term.apply(Exprs.add(j, Exprs.i64(lo))));
+          // Border columns this tap reads inside the image, tap by tap.
+          long[] cols = d.columns(kw);
+          for (long[] border : borders) {
+            borderTaps.add(columns(j, Math.max(cols[0], border[0]), Math.min(cols[1], border[1]), col -> {
+              Expr px = pixel(acc, n, c, oh, col);
+              return new Stmt.Store(acc, px, Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, px), term.apply(col)));
+            }));
+          }
         }
       }
+      if (hi > lo) {
+        row.add(new Stmt.For(j, Exprs.i64(hi - lo), new Stmt.Store(acc, pixel(acc, n, c, oh, Exprs.add(j,
+            Exprs.i64(lo))), sum), Stmt.ForKind.VECTORIZABLE));
+      }
+      row.addAll(borderTaps);
       row.add(epilogueRow(outs, index, ow, dims.get(3)));
       return nest(vars.subList(0, 3), dims.subList(0, 3), new Stmt.Seq(row));
+    }
+
+    /** A vectorizable loop over columns [from, to) (nothing when empty); {@code body} gets the column. */
+    private static Stmt columns(Expr.Var j, long from, long to, java.util.function.Function<Expr, Stmt> body) {
+      if (to <= from) {
+        return new Stmt.Seq(List.of());
+      }
+      return new Stmt.For(j, Exprs.i64(to - from), body.apply(Exprs.add(j, Exprs.i64(from))),
+          Stmt.ForKind.VECTORIZABLE);
+    }
+
+    private static Expr pixel(BufferRef acc, Expr n, Expr c, Expr oh, Expr col) {
+      return Exprs.flatIndex(List.of(n, c, oh, col), acc.shape());
     }
 
     /**
