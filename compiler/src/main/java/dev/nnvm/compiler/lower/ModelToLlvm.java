@@ -80,6 +80,7 @@ public final class ModelToLlvm {
     List<Kernel> kernels = new ArrayList<>();
     List<GemmGenerator.Kernel> gemmKernels = new ArrayList<>();
     StringBuilder defs = new StringBuilder();
+    StringBuilder globals = new StringBuilder();
     Map<String, Integer> seenNames = new HashMap<>();
     long packing = 0;
     long columns = 0;
@@ -100,7 +101,10 @@ public final class ModelToLlvm {
         if (packedA) {
           mm = mm.withA(MatrixProducts.packedNameA(mm.a()));
         }
-        GemmGenerator.Kernel gk = gemmKernel(gemmKernels, kind, packedB, packedA, GemmGenerator.MR);
+        // A stride-1 convolution with pre-packed weights reads the padded image directly (implicit GEMM).
+        MatrixProducts.Implicit implicit = mm.im2col() == null || !packedA ? null : mm.im2col().implicit();
+        GemmGenerator.Kernel gk = implicit != null ? convKernel(gemmKernels, kind)
+            : gemmKernel(gemmKernels, kind, packedB, packedA, GemmGenerator.MR);
         // Tall products may take 12-row register blocks (chosen per call by M); pre-packed A has 6-row strips.
         Long rows = Exprs.constValue(mm.m());
         GemmGenerator.Kernel tall = packedA || (rows != null && rows < TALL_ROWS) ? null
@@ -111,19 +115,32 @@ public final class ModelToLlvm {
         packing = Math.max(packing, gemm.workspaceBytes(1L << 40, nBound, kBound, MAX_GEMM_THREADS,
             GemmGenerator.MR_LARGE));
         Kernel im2col = null;
-        if (mm.im2col() != null) {
+        String offsets = null;
+        if (implicit != null) {
+          im2col = unique(implicit.pad(), seenNames);
+          columns = Math.max(columns, MemoryPlan.align(4 * implicit.paddedElements()));
+          offsets = "@nnvm_taps_" + steps.size();
+          globals.append(offsets).append(" = private unnamed_addr constant [").append(implicit.offsets().length)
+              .append(" x i64] [");
+          for (int i = 0; i < implicit.offsets().length; i++) {
+            globals.append(i == 0 ? "i64 " : ", i64 ").append(implicit.offsets()[i]);
+          }
+          globals.append("]\n");
+        } else if (mm.im2col() != null) {
           im2col = unique(mm.im2col().kernel(), seenNames);
+          columns = Math.max(columns, MemoryPlan.align(4 * mm.im2col().columnElements()));
+        }
+        if (im2col != null) {
           kernels.add(im2col);
           defs.append(KernelToLlvm.module(im2col).replace("define void @", "define internal void @"));
-          columns = Math.max(columns, MemoryPlan.align(4 * mm.im2col().columnElements()));
         }
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
-        steps.add(new Step(null, gk, tall, mm, im2col, epilogue));
+        steps.add(new Step(null, gk, tall, mm, im2col, offsets, epilogue));
       } else {
         Kernel k = unique(lowering.lower(n, graph), seenNames);
-        steps.add(new Step(k, null, null, null, null, null));
+        steps.add(new Step(k, null, null, null, null, null, null));
         epilogue = k;
       }
       if (epilogue != null) {
@@ -138,6 +155,7 @@ public final class ModelToLlvm {
     ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
         + "declare i64 @llvm.smin.i64(i64, i64)\n"
         + "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"));
+    ir.append(globals).append('\n');
     ir.append(entry(graph, plan, weights, symbols, steps, columns));
     return new Module(ir.toString(), List.copyOf(symbols), kernels, columns + MemoryPlan.align(packing));
   }
@@ -173,7 +191,7 @@ public final class ModelToLlvm {
    * columns copy of a convolution before it) and an optional loop epilogue.
    */
   private record Step(Kernel loop, GemmGenerator.Kernel gemm, GemmGenerator.Kernel tallGemm,
-      MatrixProducts.Plan product, Kernel im2col,
+      MatrixProducts.Plan product, Kernel im2col, String tapOffsets,
       Kernel epilogue) {}
 
   private static Kernel unique(Kernel k, Map<String, Integer> seen) {
@@ -462,6 +480,17 @@ public final class ModelToLlvm {
       String cPtr = offset(b, t, c, i, cStride);
       String bPtr = offset(b, t, bm, i, bStride);
       MatrixProducts.Im2col cols = mm.im2col();
+      if (step.tapOffsets() != null) {
+        // Implicit convolution: the image zero-padded into the scratch, then read there tap by tap.
+        MatrixProducts.Implicit imp = cols.implicit();
+        callKernel(b, t, step.im2col(), List.of(bPtr, columns), Map.of(), pfor, threads);
+        b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(m).append(", i64 ")
+            .append(cols.outRows()).append(", i64 ").append(cols.outCols()).append(", i64 ").append(k)
+            .append(", ptr ").append(aPtr).append(", ptr ").append(columns).append(", ptr ").append(step.tapOffsets())
+            .append(", i64 ").append(imp.ldx()).append(", ptr ").append(cPtr).append(", ptr ").append(bias)
+            .append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
+        return;
+      }
       if (cols == null) {
         gemm(b, t, step, m, n, k, aPtr, k, bPtr, n, cPtr, n, bias, scratch, pfor, gemmThreads);
         return;
@@ -512,11 +541,24 @@ public final class ModelToLlvm {
     b.append("  br label %gemmdone").append(id).append("\ngemmdone").append(id).append(":\n");
   }
 
+  /** The implicit convolution function for an epilogue, added to the list when new. */
+  private static GemmGenerator.Kernel convKernel(List<GemmGenerator.Kernel> kernels, GemmGenerator.Epilogue kind) {
+    for (GemmGenerator.Kernel x : kernels) {
+      if (x.implicitConv() && x.epilogue().equals(kind)) {
+        return x;
+      }
+    }
+    GemmGenerator.Kernel k = GemmGenerator.Kernel.implicitConv("nnvm_conv_" + kernels.size(), kind);
+    kernels.add(k);
+    return k;
+  }
+
   /** The GEMM function for an epilogue, packing and register block, added to the list when new. */
   private static GemmGenerator.Kernel gemmKernel(List<GemmGenerator.Kernel> kernels, GemmGenerator.Epilogue kind,
       boolean packedB, boolean packedA, int mr) {
     for (GemmGenerator.Kernel x : kernels) {
-      if (x.epilogue().equals(kind) && x.packedB() == packedB && x.packedA() == packedA && x.mr() == mr) {
+      if (!x.implicitConv() && x.epilogue().equals(kind) && x.packedB() == packedB && x.packedA() == packedA
+          && x.mr() == mr) {
         return x;
       }
     }

@@ -387,6 +387,52 @@ final class WindowKernels {
     return new Kernel(name, List.of(image), List.of(columns), List.of(IM2COL_FIRST_ROW, IM2COL_ROWS), body);
   }
 
+  /**
+   * The zero-padded copy of one image for an implicit convolution (stride 1,
+   * no dilation): padded row r, column q holds the input at (r - top,
+   * q - left), 0 outside; rows {@code rows} (OH + KH - 1), each {@code ldx}
+   * long. Each row is a static zero range, one contiguous copy and zeros.
+   */
+  static Kernel padImage(LowerContext ctx, String name, BufferRef image, BufferRef padded, long rows, long ldx) {
+    TensorType w = ctx.inputType(1);
+    List<Expr> xDims = LowerContext.dims(ctx.inputType(0));
+    long channels = staticDim(ctx, ctx.inputType(0).shape().dim(1));
+    long[] in = {staticDim(ctx, ctx.inputType(0).shape().dim(2)), staticDim(ctx, ctx.inputType(0).shape().dim(3))};
+    long[] kernel = {staticDim(ctx, w.shape().dim(2)), staticDim(ctx, w.shape().dim(3))};
+    long[] out = spatialSizes(ctx.outputType(), 2, 2);
+    long[] pads = Geometry.pads(ctx, xDims.subList(2, 4), kernel, new long[] {1, 1}, new long[] {1, 1}, out)[0];
+    DType dt = ctx.outputType().dtype();
+    Expr.Var c = new Expr.Var("pc");
+    Expr.Var r = new Expr.Var("pr");
+    Expr.Var q = new Expr.Var("pq");
+    Expr ih = Exprs.sub(r, Exprs.i64(pads[0]));
+    Expr rowInside = Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, ih, Exprs.i64(0)),
+        Exprs.compare(CompareOp.LT, ih, Exprs.i64(in[0])));
+    Expr ihClamped = Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, ih, Exprs.i64(in[0] - 1)));
+    Expr rowBase = Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(rows)), r), Exprs.i64(ldx));
+    Expr zero = Exprs.constant(0, dt);
+    long left = Math.min(pads[1], ldx);
+    long right = Math.min(ldx, pads[1] + in[1]);
+    List<Stmt> parts = new ArrayList<>();
+    if (left > 0) {
+      parts.add(new Stmt.For(q, Exprs.i64(left), new Stmt.Store(padded, Exprs.add(rowBase, q), zero),
+          Stmt.ForKind.VECTORIZABLE));
+    }
+    if (right > left) {
+      Expr col = Exprs.add(q, Exprs.i64(left));
+      Expr x = ctx.input(0, List.of(Exprs.i64(0), c, ihClamped, Exprs.sub(col, Exprs.i64(pads[1]))));
+      parts.add(new Stmt.For(q, Exprs.i64(right - left), new Stmt.Store(padded, Exprs.add(rowBase, col),
+          Exprs.select(rowInside, x, zero)), Stmt.ForKind.VECTORIZABLE));
+    }
+    if (ldx > right) {
+      parts.add(new Stmt.For(q, Exprs.i64(ldx - right), new Stmt.Store(padded, Exprs.add(rowBase,
+          Exprs.add(q, Exprs.i64(right))), zero), Stmt.ForKind.VECTORIZABLE));
+    }
+    Stmt body = new Stmt.For(c, Exprs.i64(channels), new Stmt.For(r, Exprs.i64(rows), new Stmt.Seq(parts),
+        Stmt.ForKind.SERIAL), Stmt.ForKind.PARALLEL);
+    return new Kernel(name, List.of(image), List.of(padded), List.of(), body);
+  }
+
   private static long ceilDiv(long a, long b) {
     return Math.floorDiv(a + b - 1, b);
   }

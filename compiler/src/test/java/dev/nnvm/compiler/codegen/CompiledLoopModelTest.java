@@ -155,6 +155,29 @@ class CompiledLoopModelTest {
   }
 
   /**
+   * Stride-1 convolutions with constant weights run as implicit GEMMs (the
+   * weights pre-packed, the image zero-padded once and read tap by tap):
+   * asymmetric pads, SAME_UPPER with a 5x3 kernel, rows of 70 columns (three
+   * 32-column tiles, the last partial), 13 output channels (a partial
+   * register block), bias and a ReLU epilogue, batch symbolic; and a
+   * narrow-row layer that stays on im2col + GEMM.
+   */
+  @Test
+  void implicitConvolutionsRunNatively() {
+    String text = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) -> (%a: f32[N, 13, 21, 69], "
+        + "%b: f32[N, 7, 20, 70], %c: f32[N, 48, 14, 14]) opset(ai.onnx=13) {\n"
+        + "  const %w: f32[13, 16, 3, 3] = dense<" + dense(13 * 16 * 9, 0.2) + ">\n"
+        + "  const %wb: f32[13] = dense<" + dense(13, 0.5) + ">\n"
+        + "  const %v: f32[7, 16, 5, 3] = dense<" + dense(7 * 16 * 15, 0.2) + ">\n"
+        + "  const %u: f32[48, 16, 3, 3] = dense<" + dense(48 * 16 * 9, 0.2) + ">\n"
+        + "  %a0 = Conv(%x, %w, %wb) {pads = [1, 0, 2, 1]}\n  %a = Relu(%a0)\n"
+        + "  %b = Conv(%x, %v) {auto_pad = \"SAME_UPPER\"}\n"
+        + "  %c = Conv(%s, %u) {pads = [1, 1, 1, 1]}\n"
+        + "  return %a, %b, %c\n}\n";
+    compileAndRun(text, 1e-5, 2e-5, 1, 3);
+  }
+
+  /**
    * Convolutions on the packed GEMM: 3x3 with padding over several blocks
    * of output rows (16 channels x 9 taps x 70 columns: 13 rows per block of
    * 66), stride 2 with asymmetric padding, dilation 2, SAME_UPPER, 1x1

@@ -58,6 +58,9 @@ public final class GemmGenerator {
     /** The register-block rows of the kernel being generated. */
     private int mr = MR;
 
+    /** Whether the micro-kernel being generated reads B through an offset table (implicit convolution). */
+    private boolean implicitB;
+
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private final CpuTarget target;
@@ -106,8 +109,13 @@ public final class GemmGenerator {
      * pre-packed ({@link #packB}, {@link #packA}: the function then reads them in that layout,
      * {@code ldb} / {@code lda} unused, and skips packing them on every call).
      */
-    public record Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA, int mr) {
+    public record Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA, int mr,
+            boolean implicitConv) {
         public Kernel {
+            if (implicitConv && (!packedA || packedB)) {
+                throw new IllegalArgumentException("an implicit convolution reads pre-packed weights as A and the "
+                        + "padded image as B");
+            }
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(epilogue, "epilogue");
             if (!NAME.matcher(name).matches()) {
@@ -124,12 +132,34 @@ public final class GemmGenerator {
 
         /** A and B packed on every call, {@link #MR}-row blocks. */
         public Kernel(String name, Epilogue epilogue) {
-            this(name, epilogue, false, false, MR);
+            this(name, epilogue, false, false, MR, false);
         }
 
         /** {@link #MR}-row blocks. */
         public Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA) {
-            this(name, epilogue, packedB, packedA, MR);
+            this(name, epilogue, packedB, packedA, MR, false);
+        }
+
+        /** A product (not an implicit convolution). */
+        public Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA, int mr) {
+            this(name, epilogue, packedB, packedA, mr, false);
+        }
+
+        /**
+         * An implicit convolution (stride 1, no dilation, one group), see {@link GemmGenerator}:
+         * <pre>{@code
+         * void g(int64_t M, int64_t OH, int64_t OW, int64_t K,
+         *        const float* A,          // weights pre-packed by packA, [M, K = C*KH*KW]
+         *        const float* X,          // the padded image [C, OH + KH - 1, ldx]
+         *        const int64_t* offsets,  // [K]: c*(OH + KH - 1)*ldx + kh*ldx + kw
+         *        int64_t ldx,             // padded row length: at least OW rounded up to NR, + KW - 1
+         *        float* Y,                // [M, OH, OW]
+         *        const float* bias,       // [M], read with a row-bias epilogue
+         *        parallel_for, int32_t threads);
+         * }</pre>
+         */
+        public static Kernel implicitConv(String name, Epilogue epilogue) {
+            return new Kernel(name, epilogue, false, true, MR, true);
         }
     }
 
@@ -260,6 +290,14 @@ public final class GemmGenerator {
                     + kernel.mr() + " rows");
         }
         mr = kernel.mr();
+        if (kernel.implicitConv()) {
+            return CONV_SKELETON
+                    .replace("$G", kernel.name())
+                    .replace("$MRm1", Integer.toString(mr - 1))
+                    .replace("$MR", Integer.toString(mr))
+                    .replace("$NR", Integer.toString(blocking.nr()))
+                    .replace("$ATTRS", attributes()) + microKernel(kernel);
+        }
         String shared = SKELETON
                 .replace("$G", kernel.name())
                 .replace("$MRm1", Integer.toString(mr - 1))
@@ -313,8 +351,10 @@ public final class GemmGenerator {
         Epilogue ep = kernel.epilogue();
         StringBuilder s = new StringBuilder();
         s.append("define internal void @").append(g).append(".ukernel(i64 %kc, ptr noalias %ap, ptr noalias %bp, ")
-                .append("ptr %c, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr) ")
+                .append("ptr %c, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr")
+                .append(kernel.implicitConv() ? ", ptr noalias %offs" : "").append(") ")
                 .append(attributes()).append(" {\nentry:\n");
+        implicitB = kernel.implicitConv();
         for (int i = 0; i < mr; i++) {
             s.append("  %pfo").append(i).append(" = mul i64 %ldc, ").append(i).append('\n');
             s.append("  %pfp").append(i).append(" = getelementptr float, ptr %c, i64 %pfo").append(i).append('\n');
@@ -546,7 +586,13 @@ public final class GemmGenerator {
     /** One k step: {@code NR/VW} loads of B, then per row a broadcast of A and {@code NR/VW} FMAs. */
     private void step(StringBuilder s, String out, String k, String in, int vw, int nv) {
         String vt = "<" + vw + " x float>";
-        s.append("  %").append(out).append(".bo = mul i64 ").append(k).append(", ").append(vw * nv).append('\n');
+        if (implicitB) {
+            // B row k of an implicit convolution: the padded image at this tap's offset from the tile.
+            s.append("  %").append(out).append(".op = getelementptr i64, ptr %offs, i64 ").append(k).append('\n');
+            s.append("  %").append(out).append(".bo = load i64, ptr %").append(out).append(".op, align 8\n");
+        } else {
+            s.append("  %").append(out).append(".bo = mul i64 ").append(k).append(", ").append(vw * nv).append('\n');
+        }
         s.append("  %").append(out).append(".ao = mul i64 ").append(k).append(", ").append(mr).append('\n');
         for (int v = 0; v < nv; v++) {
             s.append("  %").append(out).append(".bi").append(v).append(" = add i64 %").append(out).append(".bo, ")
@@ -1039,6 +1085,134 @@ $APOINTER
             ilatch:
               %i.next = add i64 %i, 1
               br label %iloop
+            exit:
+              ret void
+            }
+
+            """;
+
+    /**
+     * The driver of an implicit convolution: output rows split over threads; per row, tiles of
+     * NR output columns by MR output channels, each one micro-kernel call over all of K, B read
+     * from the padded image through the tap offsets (in bounds: the padded rows are long enough
+     * for a whole last tile), the store masked to the valid columns.
+     */
+    private static final String CONV_SKELETON = """
+            %$G.ctx = type { i64, i64, i64, i64, ptr, ptr, ptr, i64, ptr, ptr }
+
+            define void @$G(i64 %M, i64 %OH, i64 %OW, i64 %K, ptr %A, ptr %X, ptr %offs, i64 %ldx, ptr %Y, ptr %bias, ptr %pfor, i32 %threads) $ATTRS {
+            entry:
+              %ctx = alloca %$G.ctx, align 8
+              %mpos = icmp sgt i64 %M, 0
+              %hpos = icmp sgt i64 %OH, 0
+              %wpos = icmp sgt i64 %OW, 0
+              %w0 = and i1 %mpos, %hpos
+              %work = and i1 %w0, %wpos
+              br i1 %work, label %setup, label %done
+            setup:
+              %f0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
+              store i64 %M, ptr %f0
+              %f1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
+              store i64 %OH, ptr %f1
+              %f2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
+              store i64 %OW, ptr %f2
+              %f3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
+              store i64 %K, ptr %f3
+              %f4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
+              store ptr %A, ptr %f4
+              %f5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
+              store ptr %X, ptr %f5
+              %f6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
+              store ptr %offs, ptr %f6
+              %f7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
+              store i64 %ldx, ptr %f7
+              %f8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
+              store ptr %Y, ptr %f8
+              %f9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
+              store ptr %bias, ptr %f9
+              %haspf = icmp ne ptr %pfor, null
+              %many = icmp sgt i32 %threads, 1
+              %rows = icmp sgt i64 %OH, 1
+              %p0 = and i1 %haspf, %many
+              %par = and i1 %p0, %rows
+              br i1 %par, label %pool, label %direct
+            pool:
+              call void %pfor(i64 %OH, ptr @$G.task, ptr %ctx, i32 %threads)
+              br label %done
+            direct:
+              call void @$G.task(i64 0, i64 %OH, ptr %ctx)
+              br label %done
+            done:
+              ret void
+            }
+
+            define internal void @$G.task(i64 %b, i64 %e, ptr %ctx) $ATTRS {
+            entry:
+              %g0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
+              %M = load i64, ptr %g0
+              %g1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
+              %OH = load i64, ptr %g1
+              %g2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
+              %OW = load i64, ptr %g2
+              %g3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
+              %K = load i64, ptr %g3
+              %g4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
+              %A = load ptr, ptr %g4
+              %g5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
+              %X = load ptr, ptr %g5
+              %g6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
+              %offs = load ptr, ptr %g6
+              %g7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
+              %ldx = load i64, ptr %g7
+              %g8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
+              %Y = load ptr, ptr %g8
+              %g9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
+              %bias = load ptr, ptr %g9
+              %plane = mul i64 %OH, %OW
+              %ks = mul i64 %K, $MR
+              br label %hloop
+            hloop:
+              %oh = phi i64 [ %b, %entry ], [ %oh.next, %hlatch ]
+              %hmore = icmp slt i64 %oh, %e
+              br i1 %hmore, label %hbody, label %exit
+            hbody:
+              %xro = mul i64 %oh, %ldx
+              %yro = mul i64 %oh, %OW
+              br label %wloop
+            wloop:
+              %ow = phi i64 [ 0, %hbody ], [ %ow.next, %wlatch ]
+              %wmore = icmp slt i64 %ow, %OW
+              br i1 %wmore, label %wbody, label %hlatch
+            wbody:
+              %wleft = sub i64 %OW, %ow
+              %nr = call i64 @llvm.smin.i64(i64 %wleft, i64 $NR)
+              %xo = add i64 %xro, %ow
+              %xp = getelementptr float, ptr %X, i64 %xo
+              %yo = add i64 %yro, %ow
+              br label %sloop
+            sloop:
+              %m0 = phi i64 [ 0, %wbody ], [ %m0.next, %sbody ]
+              %smore = icmp slt i64 %m0, %M
+              br i1 %smore, label %sbody, label %wlatch
+            sbody:
+              %mleft = sub i64 %M, %m0
+              %mr = call i64 @llvm.smin.i64(i64 %mleft, i64 $MR)
+              %strip = sdiv i64 %m0, $MR
+              %ao = mul i64 %strip, %ks
+              %ap = getelementptr float, ptr %A, i64 %ao
+              %co0 = mul i64 %m0, %plane
+              %co = add i64 %co0, %yo
+              %cp = getelementptr float, ptr %Y, i64 %co
+              %biasp = getelementptr float, ptr %bias, i64 %m0
+              call void @$G.ukernel(i64 %K, ptr %ap, ptr %xp, ptr %cp, i64 %plane, i64 %mr, i64 %nr, i32 1, i32 1, ptr %biasp, ptr null, i64 0, ptr %offs)
+              %m0.next = add i64 %m0, $MR
+              br label %sloop
+            wlatch:
+              %ow.next = add i64 %ow, $NR
+              br label %wloop
+            hlatch:
+              %oh.next = add i64 %oh, 1
+              br label %hloop
             exit:
               ret void
             }
