@@ -83,17 +83,16 @@ public final class MatrixProducts {
   /**
    * The implicit form of a stride-1 convolution, used when its weights are
    * stored pre-packed: {@code pad} copies the image zero-padded into
-   * {@code paddedElements} floats of scratch ({@code ldx}-long rows), and
-   * the convolution kernel reads B there at {@code offsets[k]} from each
-   * tile (no image-to-columns copy).
+   * scratch ({@code ldx}-long rows, {@code paddedElements} floats with
+   * slack), the convolution kernel reads B there at {@code offsets[k]} from
+   * each output pixel, numbered along the padded rows, into
+   * {@code tempElements} floats of scratch, and {@code compact} keeps the
+   * columns inside the output rows (no image-to-columns copy, no packing).
    */
-  record Implicit(Kernel pad, long paddedElements, long ldx, long[] offsets) {}
+  record Implicit(Kernel pad, Kernel compact, long paddedElements, long tempElements, long ldx, long[] offsets) {}
 
-  /** Padded rows are at least the output width rounded up to this (the widest register tile), + KW - 1. */
-  private static final long IMPLICIT_TILE = 32;
-
-  /** Wasted multiply-adds per output column and tap an implicit convolution may cost (see conv()). */
-  private static final long IMPLICIT_WASTE = 24;
+  /** Floats past the padded image a last tile may read: the widest register tile (+ KW, added where used). */
+  private static final long IMPLICIT_SLACK = 32;
 
   /** Target size of a block's columns, in floats: half of a 1 MiB L2 cache. */
   private static final long COLUMN_BLOCK_FLOATS = 1024 * 1024;
@@ -291,26 +290,30 @@ public final class MatrixProducts {
       String name = "im2col_" + (n.name().isEmpty() ? n.output(0) : n.name());
       long rowsPerBlock = Math.max(1, Math.min(os[1], COLUMN_BLOCK_FLOATS / (k * os[2])));
       Implicit implicit = null;
-      // Output rows are tiled by 32 columns, so narrow rows waste part of each tile: (1 - filled) * M
-      // multiply-adds per column and tap, against about 24 for the im2col copy and the GEMM's packing of it.
-      // Measured: 14 columns x 256 channels 2x slower than im2col + GEMM, 40 columns x 24 channels faster.
-      long tiles = (os[2] + IMPLICIT_TILE - 1) / IMPLICIT_TILE;
-      boolean fits = (tiles * IMPLICIT_TILE - os[2]) * ws[0] <= IMPLICIT_WASTE * tiles * IMPLICIT_TILE;
-      if (unitStrides(n) && unitDilations(n) && fits) {
+      if (unitStrides(n) && unitDilations(n)) {
+        // Pixels along the padded rows: the KW - 1 columns past each output row are computed and dropped.
         long rows = os[1] + ws[2] - 1;
-        long ldx = (os[2] + IMPLICIT_TILE - 1) / IMPLICIT_TILE * IMPLICIT_TILE + ws[3] - 1;
-        BufferRef padded = new BufferRef(n.output(0) + ".padded", DType.FLOAT32, List.of(Exprs.i64(xs[0]),
-            Exprs.i64(rows), Exprs.i64(ldx)));
+        long ldx = os[2] + ws[3] - 1;
+        long plane = rows * ldx;
         long[] offsets = new long[Math.toIntExact(k)];
         for (int c = 0, at = 0; c < xs[0]; c++) {
           for (int kh = 0; kh < ws[2]; kh++) {
             for (int kw = 0; kw < ws[3]; kw++) {
-              offsets[at++] = (c * rows + kh) * ldx + kw;
+              offsets[at++] = c * plane + kh * ldx + kw;
             }
           }
         }
-        implicit = new Implicit(WindowKernels.padImage(ctx, "pad_" + name.substring("im2col_".length()), imageBuf,
-            padded, rows, ldx), xs[0] * rows * ldx, ldx, offsets);
+        String base = name.substring("im2col_".length());
+        BufferRef padded = new BufferRef(n.output(0) + ".padded", DType.FLOAT32, List.of(Exprs.i64(xs[0]),
+            Exprs.i64(rows), Exprs.i64(ldx)));
+        long pixels2 = os[1] * ldx;
+        BufferRef temp = new BufferRef(n.output(0) + ".tiles", DType.FLOAT32, List.of(Exprs.i64(ws[0]),
+            Exprs.i64(pixels2)));
+        BufferRef result = new BufferRef(n.output(0), DType.FLOAT32, List.of(Exprs.i64(ws[0]), Exprs.i64(os[1]),
+            Exprs.i64(os[2])));
+        implicit = new Implicit(WindowKernels.padImage(ctx, "pad_" + base, imageBuf, padded, rows, ldx),
+            compactRows("compact_" + base, temp, result, ldx), xs[0] * plane + IMPLICIT_SLACK + ws[3], ws[0] * pixels2,
+            ldx, offsets);
       }
       im2col = new Im2col(WindowKernels.im2col(ctx, name, imageBuf, columns, rowsPerBlock), n.input(0), imageStride,
           k * rowsPerBlock * os[2], rowsPerBlock, os[1], os[2], implicit);
@@ -329,6 +332,19 @@ public final class MatrixProducts {
       v[i] = dims.get(i).value();
     }
     return v;
+  }
+
+  /** {@code out[m, oh, ow] = in[m, oh * ldx + ow]}: the output rows out of pixels numbered along padded rows. */
+  private static Kernel compactRows(String name, BufferRef in, BufferRef out, long ldx) {
+    Expr.Var m = new Expr.Var("cm");
+    Expr.Var r = new Expr.Var("cr");
+    Expr.Var q = new Expr.Var("cq");
+    List<Expr> d = out.shape();
+    Expr from = Exprs.add(Exprs.mul(m, in.shape().get(1)), Exprs.add(Exprs.mul(r, Exprs.i64(ldx)), q));
+    Stmt body = new Stmt.For(m, d.get(0), new Stmt.For(r, d.get(1), new Stmt.For(q, d.get(2),
+        new Stmt.Store(out, Exprs.flatIndex(List.of(m, r, q), d), new Expr.Load(in, from)), Stmt.ForKind.VECTORIZABLE),
+        Stmt.ForKind.SERIAL), Stmt.ForKind.PARALLEL);
+    return new Kernel(name, List.of(in), List.of(out), List.of(), body);
   }
 
   private static boolean unitDilations(Node n) {

@@ -116,9 +116,14 @@ public final class ModelToLlvm {
             GemmGenerator.MR_LARGE));
         Kernel im2col = null;
         String offsets = null;
+        Kernel compact = null;
         if (implicit != null) {
           im2col = unique(implicit.pad(), seenNames);
-          columns = Math.max(columns, MemoryPlan.align(4 * implicit.paddedElements()));
+          compact = unique(implicit.compact(), seenNames);
+          kernels.add(compact);
+          defs.append(KernelToLlvm.module(compact).replace("define void @", "define internal void @"));
+          columns = Math.max(columns, MemoryPlan.align(4 * implicit.paddedElements())
+              + MemoryPlan.align(4 * implicit.tempElements()));
           offsets = "@nnvm_taps_" + steps.size();
           globals.append(offsets).append(" = private unnamed_addr constant [").append(implicit.offsets().length)
               .append(" x i64] [");
@@ -137,10 +142,10 @@ public final class ModelToLlvm {
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
-        steps.add(new Step(null, gk, tall, mm, im2col, offsets, epilogue));
+        steps.add(new Step(null, gk, tall, mm, im2col, offsets, compact, epilogue));
       } else {
         Kernel k = unique(lowering.lower(n, graph), seenNames);
-        steps.add(new Step(k, null, null, null, null, null, null));
+        steps.add(new Step(k, null, null, null, null, null, null, null));
         epilogue = k;
       }
       if (epilogue != null) {
@@ -191,7 +196,7 @@ public final class ModelToLlvm {
    * columns copy of a convolution before it) and an optional loop epilogue.
    */
   private record Step(Kernel loop, GemmGenerator.Kernel gemm, GemmGenerator.Kernel tallGemm,
-      MatrixProducts.Plan product, Kernel im2col, String tapOffsets,
+      MatrixProducts.Plan product, Kernel im2col, String tapOffsets, Kernel compact,
       Kernel epilogue) {}
 
   private static Kernel unique(Kernel k, Map<String, Integer> seen) {
@@ -484,11 +489,15 @@ public final class ModelToLlvm {
         // Implicit convolution: the image zero-padded into the scratch, then read there tap by tap.
         MatrixProducts.Implicit imp = cols.implicit();
         callKernel(b, t, step.im2col(), List.of(bPtr, columns), Map.of(), pfor, threads);
+        String tiles = t.next();
+        b.append("  ").append(tiles).append(" = getelementptr i8, ptr ").append(columns).append(", i64 ")
+            .append(MemoryPlan.align(4 * imp.paddedElements())).append('\n');
         b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(m).append(", i64 ")
-            .append(cols.outRows()).append(", i64 ").append(cols.outCols()).append(", i64 ").append(k)
-            .append(", ptr ").append(aPtr).append(", ptr ").append(columns).append(", ptr ").append(step.tapOffsets())
-            .append(", i64 ").append(imp.ldx()).append(", ptr ").append(cPtr).append(", ptr ").append(bias)
-            .append(", ptr ").append(pfor).append(", i32 ").append(threads).append(")\n");
+            .append(cols.outRows() * imp.ldx()).append(", i64 ").append(k).append(", ptr ").append(aPtr)
+            .append(", ptr ").append(columns).append(", ptr ").append(step.tapOffsets()).append(", ptr ")
+            .append(tiles).append(", ptr ").append(bias).append(", ptr ").append(pfor).append(", i32 ")
+            .append(threads).append(")\n");
+        callKernel(b, t, step.compact(), List.of(tiles, cPtr), Map.of(), pfor, threads);
         return;
       }
       if (cols == null) {

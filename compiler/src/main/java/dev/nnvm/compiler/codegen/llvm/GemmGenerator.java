@@ -148,12 +148,13 @@ public final class GemmGenerator {
         /**
          * An implicit convolution (stride 1, no dilation, one group), see {@link GemmGenerator}:
          * <pre>{@code
-         * void g(int64_t M, int64_t OH, int64_t OW, int64_t K,
-         *        const float* A,          // weights pre-packed by packA, [M, K = C*KH*KW]
-         *        const float* X,          // the padded image [C, OH + KH - 1, ldx]
-         *        const int64_t* offsets,  // [K]: c*(OH + KH - 1)*ldx + kh*ldx + kw
-         *        int64_t ldx,             // padded row length: at least OW rounded up to NR, + KW - 1
-         *        float* Y,                // [M, OH, OW]
+         * void g(int64_t M, int64_t P,  // P = OH * ldx pixels along the padded rows
+         *        int64_t K,               // C*KH*KW
+         *        const float* A,          // weights pre-packed by packA, [M, K]
+         *        const float* X,          // the padded image [C, OH + KH - 1, ldx], ldx = OW + KW - 1,
+         *                                 // readable NR floats past its end
+         *        const int64_t* offsets,  // [K]: (c*(OH + KH - 1) + kh)*ldx + kw
+         *        float* T,                // [M, P]: output pixel (oh, ow) at oh * ldx + ow
          *        const float* bias,       // [M], read with a row-bias epilogue
          *        parallel_for, int32_t threads);
          * }</pre>
@@ -1092,55 +1093,53 @@ $APOINTER
             """;
 
     /**
-     * The driver of an implicit convolution: output rows split over threads; per row, tiles of
-     * NR output columns by MR output channels, each one micro-kernel call over all of K, B read
-     * from the padded image through the tap offsets (in bounds: the padded rows are long enough
-     * for a whole last tile), the store masked to the valid columns.
+     * The driver of an implicit convolution. Output pixels are numbered along the padded image's
+     * rows (p = oh * ldx + ow, so pixel p reads the padded image from p on, tap by tap): tiles of
+     * NR consecutive p by MR output channels, split over threads, each one micro-kernel call over
+     * all of K into T [M, P]; the caller keeps the columns ow < OW (the rest read across a row
+     * end and are dropped).
      */
     private static final String CONV_SKELETON = """
-            %$G.ctx = type { i64, i64, i64, i64, ptr, ptr, ptr, i64, ptr, ptr }
+            %$G.ctx = type { i64, i64, i64, ptr, ptr, ptr, ptr, ptr }
 
-            define void @$G(i64 %M, i64 %OH, i64 %OW, i64 %K, ptr %A, ptr %X, ptr %offs, i64 %ldx, ptr %Y, ptr %bias, ptr %pfor, i32 %threads) $ATTRS {
+            define void @$G(i64 %M, i64 %P, i64 %K, ptr %A, ptr %X, ptr %offs, ptr %T, ptr %bias, ptr %pfor, i32 %threads) $ATTRS {
             entry:
               %ctx = alloca %$G.ctx, align 8
               %mpos = icmp sgt i64 %M, 0
-              %hpos = icmp sgt i64 %OH, 0
-              %wpos = icmp sgt i64 %OW, 0
-              %w0 = and i1 %mpos, %hpos
-              %work = and i1 %w0, %wpos
+              %ppos = icmp sgt i64 %P, 0
+              %work = and i1 %mpos, %ppos
               br i1 %work, label %setup, label %done
             setup:
               %f0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
               store i64 %M, ptr %f0
               %f1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
-              store i64 %OH, ptr %f1
+              store i64 %P, ptr %f1
               %f2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
-              store i64 %OW, ptr %f2
+              store i64 %K, ptr %f2
               %f3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
-              store i64 %K, ptr %f3
+              store ptr %A, ptr %f3
               %f4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
-              store ptr %A, ptr %f4
+              store ptr %X, ptr %f4
               %f5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
-              store ptr %X, ptr %f5
+              store ptr %offs, ptr %f5
               %f6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
-              store ptr %offs, ptr %f6
+              store ptr %T, ptr %f6
               %f7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
-              store i64 %ldx, ptr %f7
-              %f8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
-              store ptr %Y, ptr %f8
-              %f9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
-              store ptr %bias, ptr %f9
+              store ptr %bias, ptr %f7
+              %t0 = add i64 %P, $NR
+              %t1 = sub i64 %t0, 1
+              %tiles = sdiv i64 %t1, $NR
               %haspf = icmp ne ptr %pfor, null
               %many = icmp sgt i32 %threads, 1
-              %rows = icmp sgt i64 %OH, 1
+              %several = icmp sgt i64 %tiles, 1
               %p0 = and i1 %haspf, %many
-              %par = and i1 %p0, %rows
+              %par = and i1 %p0, %several
               br i1 %par, label %pool, label %direct
             pool:
-              call void %pfor(i64 %OH, ptr @$G.task, ptr %ctx, i32 %threads)
+              call void %pfor(i64 %tiles, ptr @$G.task, ptr %ctx, i32 %threads)
               br label %done
             direct:
-              call void @$G.task(i64 0, i64 %OH, ptr %ctx)
+              call void @$G.task(i64 0, i64 %tiles, ptr %ctx)
               br label %done
             done:
               ret void
@@ -1151,68 +1150,51 @@ $APOINTER
               %g0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
               %M = load i64, ptr %g0
               %g1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
-              %OH = load i64, ptr %g1
+              %P = load i64, ptr %g1
               %g2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
-              %OW = load i64, ptr %g2
+              %K = load i64, ptr %g2
               %g3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
-              %K = load i64, ptr %g3
+              %A = load ptr, ptr %g3
               %g4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
-              %A = load ptr, ptr %g4
+              %X = load ptr, ptr %g4
               %g5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
-              %X = load ptr, ptr %g5
+              %offs = load ptr, ptr %g5
               %g6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
-              %offs = load ptr, ptr %g6
+              %T = load ptr, ptr %g6
               %g7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
-              %ldx = load i64, ptr %g7
-              %g8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
-              %Y = load ptr, ptr %g8
-              %g9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
-              %bias = load ptr, ptr %g9
-              %plane = mul i64 %OH, %OW
+              %bias = load ptr, ptr %g7
               %ks = mul i64 %K, $MR
-              br label %hloop
-            hloop:
-              %oh = phi i64 [ %b, %entry ], [ %oh.next, %hlatch ]
-              %hmore = icmp slt i64 %oh, %e
-              br i1 %hmore, label %hbody, label %exit
-            hbody:
-              %xro = mul i64 %oh, %ldx
-              %yro = mul i64 %oh, %OW
-              br label %wloop
-            wloop:
-              %ow = phi i64 [ 0, %hbody ], [ %ow.next, %wlatch ]
-              %wmore = icmp slt i64 %ow, %OW
-              br i1 %wmore, label %wbody, label %hlatch
-            wbody:
-              %wleft = sub i64 %OW, %ow
-              %nr = call i64 @llvm.smin.i64(i64 %wleft, i64 $NR)
-              %xo = add i64 %xro, %ow
-              %xp = getelementptr float, ptr %X, i64 %xo
-              %yo = add i64 %yro, %ow
+              br label %tloop
+            tloop:
+              %t = phi i64 [ %b, %entry ], [ %t.next, %tlatch ]
+              %tmore = icmp slt i64 %t, %e
+              br i1 %tmore, label %tbody, label %exit
+            tbody:
+              %p = mul i64 %t, $NR
+              %pleft = sub i64 %P, %p
+              %nr = call i64 @llvm.smin.i64(i64 %pleft, i64 $NR)
+              %xp = getelementptr float, ptr %X, i64 %p
               br label %sloop
             sloop:
-              %m0 = phi i64 [ 0, %wbody ], [ %m0.next, %sbody ]
+              %m0 = phi i64 [ 0, %tbody ], [ %m0.next, %sbody ]
               %smore = icmp slt i64 %m0, %M
-              br i1 %smore, label %sbody, label %wlatch
+              br i1 %smore, label %sbody, label %tlatch
             sbody:
               %mleft = sub i64 %M, %m0
               %mr = call i64 @llvm.smin.i64(i64 %mleft, i64 $MR)
               %strip = sdiv i64 %m0, $MR
               %ao = mul i64 %strip, %ks
               %ap = getelementptr float, ptr %A, i64 %ao
-              %co0 = mul i64 %m0, %plane
-              %co = add i64 %co0, %yo
-              %cp = getelementptr float, ptr %Y, i64 %co
+              %co0 = mul i64 %m0, %P
+              %co = add i64 %co0, %p
+              %cp = getelementptr float, ptr %T, i64 %co
               %biasp = getelementptr float, ptr %bias, i64 %m0
-              call void @$G.ukernel(i64 %K, ptr %ap, ptr %xp, ptr %cp, i64 %plane, i64 %mr, i64 %nr, i32 1, i32 1, ptr %biasp, ptr null, i64 0, ptr %offs)
+              call void @$G.ukernel(i64 %K, ptr %ap, ptr %xp, ptr %cp, i64 %P, i64 %mr, i64 %nr, i32 1, i32 1, ptr %biasp, ptr null, i64 0, ptr %offs)
               %m0.next = add i64 %m0, $MR
               br label %sloop
-            wlatch:
-              %ow.next = add i64 %ow, $NR
-              br label %wloop
-            hlatch:
-              %oh.next = add i64 %oh, 1
-              br label %hloop
+            tlatch:
+              %t.next = add i64 %t, 1
+              br label %tloop
             exit:
               ret void
             }
