@@ -104,8 +104,8 @@ public final class ModelToLlvm {
         // A stride-1 convolution with pre-packed weights reads the padded image directly (implicit GEMM).
         MatrixProducts.Implicit implicit = mm.im2col() == null || !packedA ? null : mm.im2col().implicit();
         GemmGenerator.Kernel gk = implicit != null ? convKernel(gemmKernels, kind)
-            : gemmKernel(gemmKernels, kind, packedB, packedA, GemmGenerator.MR);
-        // Tall products may take 12-row register blocks (chosen per call by M); pre-packed A has 6-row strips.
+            : gemmKernel(gemmKernels, kind, packedB, packedA, packedA ? GemmGenerator.PACKED_A_MR : GemmGenerator.MR);
+        // Tall products may take 12-row register blocks (chosen per call by M); pre-packed A has its own.
         Long rows = Exprs.constValue(mm.m());
         GemmGenerator.Kernel tall = packedA || (rows != null && rows < TALL_ROWS) ? null
             : gemmKernel(gemmKernels, kind, packedB, false, GemmGenerator.MR_LARGE);

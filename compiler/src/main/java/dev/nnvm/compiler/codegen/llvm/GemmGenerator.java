@@ -55,6 +55,13 @@ public final class GemmGenerator {
      */
     public static final int MR_LARGE = 12;
 
+    /**
+     * Register-block rows of kernels that read A pre-packed (convolution weights, whose M is
+     * the output channels): 12, measured faster on every ResNet-50 layer shape (light ResNet-50,
+     * 1 thread: 49.5 -> 44.6 ms).
+     */
+    public static final int PACKED_A_MR = MR_LARGE;
+
     /** The register-block rows of the kernel being generated. */
     private int mr = MR;
 
@@ -125,8 +132,8 @@ public final class GemmGenerator {
                 throw new IllegalArgumentException("GEMM register block of " + mr + " rows: " + MR + " or "
                         + MR_LARGE + " only");
             }
-            if (packedA && mr != MR) {
-                throw new IllegalArgumentException("pre-packed A is laid out for " + MR + "-row blocks");
+            if (packedA && mr != PACKED_A_MR) {
+                throw new IllegalArgumentException("pre-packed A is laid out for " + PACKED_A_MR + "-row blocks");
             }
         }
 
@@ -135,9 +142,9 @@ public final class GemmGenerator {
             this(name, epilogue, false, false, MR, false);
         }
 
-        /** {@link #MR}-row blocks. */
+        /** {@link #MR}-row blocks, or {@link #PACKED_A_MR} with pre-packed A. */
         public Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA) {
-            this(name, epilogue, packedB, packedA, MR, false);
+            this(name, epilogue, packedB, packedA, packedA ? PACKED_A_MR : MR, false);
         }
 
         /** A product (not an implicit convolution). */
@@ -160,25 +167,26 @@ public final class GemmGenerator {
          * }</pre>
          */
         public static Kernel implicitConv(String name, Epilogue epilogue) {
-            return new Kernel(name, epilogue, false, true, MR, true);
+            return new Kernel(name, epilogue, false, true, PACKED_A_MR, true);
         }
     }
 
     /**
-     * A [M, K] (row-major) in the layout a {@code packedA} kernel reads: {@code ceil(M / MR)}
-     * strips of {@link #MR} rows, each {@code K} columns of {@code MR} floats (k-major), the last
-     * strip zero-padded; target-independent, since {@code MR} is the same for every target.
+     * A [M, K] (row-major) in the layout a {@code packedA} kernel reads: {@code ceil(M / R)}
+     * strips of {@code R} = {@link #PACKED_A_MR} rows, each {@code K} columns of {@code R} floats
+     * (k-major), the last strip zero-padded; target-independent, since {@code R} is the same for
+     * every target.
      */
     public static float[] packA(float[] a, int m, int k) {
         if (a.length != (long) m * k) {
             throw new IllegalArgumentException("A has " + a.length + " floats, not " + m + " x " + k);
         }
-        int strips = (m + MR - 1) / MR;
-        float[] out = new float[Math.multiplyExact(Math.multiplyExact(strips, k), MR)];
+        int strips = (m + PACKED_A_MR - 1) / PACKED_A_MR;
+        float[] out = new float[Math.multiplyExact(Math.multiplyExact(strips, k), PACKED_A_MR)];
         for (int row = 0; row < m; row++) {
-            int base = (row / MR) * k * MR + row % MR;
+            int base = (row / PACKED_A_MR) * k * PACKED_A_MR + row % PACKED_A_MR;
             for (int kk = 0; kk < k; kk++) {
-                out[base + kk * MR] = a[row * k + kk];
+                out[base + kk * PACKED_A_MR] = a[row * k + kk];
             }
         }
         return out;
