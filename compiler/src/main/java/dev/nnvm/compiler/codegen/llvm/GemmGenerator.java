@@ -305,6 +305,7 @@ public final class GemmGenerator {
                     .replace("$MRm1", Integer.toString(mr - 1))
                     .replace("$MR", Integer.toString(mr))
                     .replace("$NR", Integer.toString(blocking.nr()))
+                    .replace("$KC", Integer.toString(blocking.kc()))
                     .replace("$ATTRS", attributes()) + microKernel(kernel);
         }
         String shared = SKELETON
@@ -1103,9 +1104,11 @@ $APOINTER
     /**
      * The driver of an implicit convolution. Output pixels are numbered along the padded image's
      * rows (p = oh * ldx + ow, so pixel p reads the padded image from p on, tap by tap): tiles of
-     * NR consecutive p by MR output channels, split over threads, each one micro-kernel call over
-     * all of K into T [M, P]; the caller keeps the columns ow < OW (the rest read across a row
-     * end and are dropped).
+     * NR consecutive p by MR output channels into T [M, P], the tiles split over threads; K in
+     * blocks of kc, and per block and MR-channel strip the thread's tiles in turn, so the strip's
+     * kc x MR weights stay in cache across the tiles (the micro-kernel accumulates in T between
+     * blocks). The caller keeps the columns ow < OW (the rest read across a row end and are
+     * dropped).
      */
     private static final String CONV_SKELETON = """
             %$G.ctx = type { i64, i64, i64, ptr, ptr, ptr, ptr, ptr }
@@ -1172,37 +1175,55 @@ $APOINTER
               %g7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
               %bias = load ptr, ptr %g7
               %ks = mul i64 %K, $MR
+              br label %kloop
+            kloop:
+              %kb = phi i64 [ 0, %entry ], [ %kb.next, %klatch ]
+              %kmore = icmp slt i64 %kb, %K
+              br i1 %kmore, label %kbody, label %exit
+            kbody:
+              %kleft = sub i64 %K, %kb
+              %kc = call i64 @llvm.smin.i64(i64 %kleft, i64 $KC)
+              %isfirst = icmp eq i64 %kb, 0
+              %first = zext i1 %isfirst to i32
+              %kb.next = add i64 %kb, $KC
+              %islast = icmp sge i64 %kb.next, %K
+              %last = zext i1 %islast to i32
+              %offk = getelementptr i64, ptr %offs, i64 %kb
+              %akb = mul i64 %kb, $MR
+              br label %sloop
+            sloop:
+              %m0 = phi i64 [ 0, %kbody ], [ %m0.next, %slatch ]
+              %smore = icmp slt i64 %m0, %M
+              br i1 %smore, label %sbody, label %klatch
+            sbody:
+              %mleft = sub i64 %M, %m0
+              %mr = call i64 @llvm.smin.i64(i64 %mleft, i64 $MR)
+              %strip = sdiv i64 %m0, $MR
+              %ao0 = mul i64 %strip, %ks
+              %ao = add i64 %ao0, %akb
+              %ap = getelementptr float, ptr %A, i64 %ao
+              %co0 = mul i64 %m0, %P
+              %biasp = getelementptr float, ptr %bias, i64 %m0
               br label %tloop
             tloop:
-              %t = phi i64 [ %b, %entry ], [ %t.next, %tlatch ]
+              %t = phi i64 [ %b, %sbody ], [ %t.next, %tbody ]
               %tmore = icmp slt i64 %t, %e
-              br i1 %tmore, label %tbody, label %exit
+              br i1 %tmore, label %tbody, label %slatch
             tbody:
               %p = mul i64 %t, $NR
               %pleft = sub i64 %P, %p
               %nr = call i64 @llvm.smin.i64(i64 %pleft, i64 $NR)
               %xp = getelementptr float, ptr %X, i64 %p
-              br label %sloop
-            sloop:
-              %m0 = phi i64 [ 0, %tbody ], [ %m0.next, %sbody ]
-              %smore = icmp slt i64 %m0, %M
-              br i1 %smore, label %sbody, label %tlatch
-            sbody:
-              %mleft = sub i64 %M, %m0
-              %mr = call i64 @llvm.smin.i64(i64 %mleft, i64 $MR)
-              %strip = sdiv i64 %m0, $MR
-              %ao = mul i64 %strip, %ks
-              %ap = getelementptr float, ptr %A, i64 %ao
-              %co0 = mul i64 %m0, %P
               %co = add i64 %co0, %p
               %cp = getelementptr float, ptr %T, i64 %co
-              %biasp = getelementptr float, ptr %bias, i64 %m0
-              call void @$G.ukernel(i64 %K, ptr %ap, ptr %xp, ptr %cp, i64 %P, i64 %mr, i64 %nr, i32 1, i32 1, ptr %biasp, ptr null, i64 0, ptr %offs)
-              %m0.next = add i64 %m0, $MR
-              br label %sloop
-            tlatch:
+              call void @$G.ukernel(i64 %kc, ptr %ap, ptr %xp, ptr %cp, i64 %P, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr null, i64 0, ptr %offk)
               %t.next = add i64 %t, 1
               br label %tloop
+            slatch:
+              %m0.next = add i64 %m0, $MR
+              br label %sloop
+            klatch:
+              br label %kloop
             exit:
               ret void
             }
