@@ -377,10 +377,9 @@ public final class KernelLowering {
       for (long kh = 0; kh < d.kernel()[0]; kh++) {
         Expr ih = Exprs.add(Exprs.mul(oh, Exprs.i64(d.strides()[0])),
             Exprs.i64(kh * d.dilations()[0] - d.padBegin()[0]));
-        Expr rowInside = Exprs.value(Expr.BinaryOp.AND, Exprs.compare(Expr.CompareOp.GE, ih, Exprs.i64(0)),
-            Exprs.compare(Expr.CompareOp.LT, ih, Exprs.i64(d.in()[0])));
-        Expr ihClamped = Exprs.value(Expr.BinaryOp.MAX, Exprs.i64(0),
-            Exprs.value(Expr.BinaryOp.MIN, ih, Exprs.i64(d.in()[0] - 1)));
+        WindowKernels.SourceRow src = WindowKernels.SourceRow.of(ih, d.in()[0]);
+        Expr rowInside = src.inside();
+        Expr ihClamped = src.clamped();
         for (long kw = 0; kw < d.kernel()[1]; kw++) {
           long tapKh = kh;
           long tapKw = kw;

@@ -348,28 +348,26 @@ public final class MatrixProducts {
   }
 
   private static boolean unitDilations(Node n) {
-    if (n.attribute("dilations") == null) {
+    return allOnes(n, "dilations");
+  }
+
+  private static boolean unitStrides(Node n) {
+    return allOnes(n, "strides");
+  }
+
+  /** Whether an ints attribute is absent (default 1) or all ones. */
+  private static boolean allOnes(Node n, String attr) {
+    if (n.attribute(attr) == null) {
       return true;
     }
-    for (long d : n.attribute("dilations").asInts()) {
-      if (d != 1) {
+    for (long v : n.attribute(attr).asInts()) {
+      if (v != 1) {
         return false;
       }
     }
     return true;
   }
 
-  private static boolean unitStrides(Node n) {
-    if (n.attribute("strides") == null) {
-      return true;
-    }
-    for (long s : n.attribute("strides").asInts()) {
-      if (s != 1) {
-        return false;
-      }
-    }
-    return true;
-  }
 
   /** A Gemm that is {@code A @ B (+ C)}: no transposes, alpha and beta 1 (others run as loop kernels). */
   private static boolean plainGemm(Node n) {

@@ -332,58 +332,33 @@ final class WindowKernels {
    * zeros, and an input row outside the image selects zeros uniformly.
    */
   static Kernel im2col(LowerContext ctx, String name, BufferRef image, BufferRef columns, long rowsPerBlock) {
-    TensorType w = ctx.inputType(1);
-    List<Expr> xDims = LowerContext.dims(ctx.inputType(0));
-    long channels = staticDim(ctx, ctx.inputType(0).shape().dim(1));
-    long[] in = {staticDim(ctx, ctx.inputType(0).shape().dim(2)), staticDim(ctx, ctx.inputType(0).shape().dim(3))};
-    long[] kernel = {staticDim(ctx, w.shape().dim(2)), staticDim(ctx, w.shape().dim(3))};
-    long[] out = spatialSizes(ctx.outputType(), 2, 2);
-    long[] strides = Geometry.spatial(ctx, "strides", 2);
-    long[] dilations = Geometry.spatial(ctx, "dilations", 2);
-    long[] padsBegin = Geometry.pads(ctx, xDims.subList(2, 4), kernel, strides, dilations, out)[0];
+    Conv2d g = Conv2d.of(ctx);
     DType dt = ctx.outputType().dtype();
     Expr.Var c = new Expr.Var("ic");
     Expr.Var r = new Expr.Var("ir");
     Expr.Var ow = new Expr.Var("ow");
-    Expr rowLength = Exprs.i64(rowsPerBlock * out[1]);
+    Expr rowLength = Exprs.i64(rowsPerBlock * g.out()[1]);
     Expr oh = Exprs.add(new Expr.Var(IM2COL_FIRST_ROW), r);
     List<Stmt> taps = new ArrayList<>();
-    for (long kh = 0; kh < kernel[0]; kh++) {
-      Expr ih = Exprs.add(Exprs.mul(oh, Exprs.i64(strides[0])), Exprs.i64(kh * dilations[0] - padsBegin[0]));
-      Expr rowInside = Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, ih, Exprs.i64(0)),
-          Exprs.compare(CompareOp.LT, ih, Exprs.i64(in[0])));
-      Expr ihClamped = Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, ih, Exprs.i64(in[0] - 1)));
-      for (long kw = 0; kw < kernel[1]; kw++) {
-        long shift = kw * dilations[1] - padsBegin[1];
+    for (long kh = 0; kh < g.kernel()[0]; kh++) {
+      Expr ih = Exprs.add(Exprs.mul(oh, Exprs.i64(g.strides()[0])), Exprs.i64(kh * g.dilations()[0] - g.padBegin()[0]));
+      SourceRow src = SourceRow.of(ih, g.in()[0]);
+      Expr rowInside = src.inside();
+      Expr ihClamped = src.clamped();
+      for (long kw = 0; kw < g.kernel()[1]; kw++) {
+        long shift = kw * g.dilations()[1] - g.padBegin()[1];
         // Output columns whose input column ow*stride + shift lies in [0, W).
-        long lo = Math.min(out[1], Math.max(0, ceilDiv(-shift, strides[1])));
-        long hi = Math.max(lo, Math.min(out[1], ceilDiv(in[1] - shift, strides[1])));
-        Expr row = Exprs.i64(kw + kernel[1] * kh);
-        Expr rowBase = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(kernel[0] * kernel[1])), row),
-            rowLength), Exprs.mul(r, Exprs.i64(out[1])));
-        Expr zero = Exprs.constant(0, dt);
-        List<Stmt> parts = new ArrayList<>();
-        if (lo > 0) {
-          parts.add(new Stmt.For(ow, Exprs.i64(lo), new Stmt.Store(columns, Exprs.add(rowBase, ow), zero),
-              Stmt.ForKind.VECTORIZABLE));
-        }
-        if (hi > lo) {
-          Expr col = Exprs.add(ow, Exprs.i64(lo));
-          Expr iw = Exprs.add(Exprs.mul(col, Exprs.i64(strides[1])), Exprs.i64(shift));
-          Expr x = ctx.input(0, List.of(Exprs.i64(0), c, ihClamped, iw));
-          parts.add(new Stmt.For(ow, Exprs.i64(hi - lo), new Stmt.Store(columns, Exprs.add(rowBase, col),
-              Exprs.select(rowInside, x, zero)), Stmt.ForKind.VECTORIZABLE));
-        }
-        if (out[1] > hi) {
-          Expr col = Exprs.add(ow, Exprs.i64(hi));
-          parts.add(new Stmt.For(ow, Exprs.i64(out[1] - hi), new Stmt.Store(columns, Exprs.add(rowBase, col), zero),
-              Stmt.ForKind.VECTORIZABLE));
-        }
-        taps.add(new Stmt.Seq(parts));
+        long lo = Math.min(g.out()[1], Math.max(0, ceilDiv(-shift, g.strides()[1])));
+        long hi = Math.max(lo, Math.min(g.out()[1], ceilDiv(g.in()[1] - shift, g.strides()[1])));
+        Expr row = Exprs.i64(kw + g.kernel()[1] * kh);
+        Expr rowBase = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(g.kernel()[0] * g.kernel()[1])), row),
+            rowLength), Exprs.mul(r, Exprs.i64(g.out()[1])));
+        taps.add(zerosCopyZeros(columns, rowBase, ow, lo, hi, g.out()[1], col -> ctx.input(0, List.of(Exprs.i64(0), c,
+            ihClamped, Exprs.add(Exprs.mul(col, Exprs.i64(g.strides()[1])), Exprs.i64(shift)))), rowInside, dt));
       }
     }
     Stmt rows = new Stmt.For(r, new Expr.Var(IM2COL_ROWS), new Stmt.Seq(taps), Stmt.ForKind.SERIAL);
-    Stmt body = new Stmt.For(c, Exprs.i64(channels), rows, Stmt.ForKind.PARALLEL);
+    Stmt body = new Stmt.For(c, Exprs.i64(g.channels()), rows, Stmt.ForKind.PARALLEL);
     return new Kernel(name, List.of(image), List.of(columns), List.of(IM2COL_FIRST_ROW, IM2COL_ROWS), body);
   }
 
@@ -394,43 +369,77 @@ final class WindowKernels {
    * long. Each row is a static zero range, one contiguous copy and zeros.
    */
   static Kernel padImage(LowerContext ctx, String name, BufferRef image, BufferRef padded, long rows, long ldx) {
-    TensorType w = ctx.inputType(1);
-    List<Expr> xDims = LowerContext.dims(ctx.inputType(0));
-    long channels = staticDim(ctx, ctx.inputType(0).shape().dim(1));
-    long[] in = {staticDim(ctx, ctx.inputType(0).shape().dim(2)), staticDim(ctx, ctx.inputType(0).shape().dim(3))};
-    long[] kernel = {staticDim(ctx, w.shape().dim(2)), staticDim(ctx, w.shape().dim(3))};
-    long[] out = spatialSizes(ctx.outputType(), 2, 2);
-    long[] pads = Geometry.pads(ctx, xDims.subList(2, 4), kernel, new long[] {1, 1}, new long[] {1, 1}, out)[0];
+    Conv2d g = Conv2d.of(ctx);
+    long[] in = g.in();
+    long[] pads = g.padBegin();
     DType dt = ctx.outputType().dtype();
     Expr.Var c = new Expr.Var("pc");
     Expr.Var r = new Expr.Var("pr");
     Expr.Var q = new Expr.Var("pq");
-    Expr ih = Exprs.sub(r, Exprs.i64(pads[0]));
-    Expr rowInside = Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, ih, Exprs.i64(0)),
-        Exprs.compare(CompareOp.LT, ih, Exprs.i64(in[0])));
-    Expr ihClamped = Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, ih, Exprs.i64(in[0] - 1)));
+    SourceRow src = SourceRow.of(Exprs.sub(r, Exprs.i64(pads[0])), in[0]);
+    Expr rowInside = src.inside();
+    Expr ihClamped = src.clamped();
     Expr rowBase = Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(rows)), r), Exprs.i64(ldx));
-    Expr zero = Exprs.constant(0, dt);
     long left = Math.min(pads[1], ldx);
     long right = Math.min(ldx, pads[1] + in[1]);
+    Stmt row = zerosCopyZeros(padded, rowBase, q, left, right, ldx, col -> ctx.input(0, List.of(Exprs.i64(0), c,
+        ihClamped, Exprs.sub(col, Exprs.i64(pads[1])))), rowInside, dt);
+    Stmt body = new Stmt.For(c, Exprs.i64(g.channels()), new Stmt.For(r, Exprs.i64(rows), row, Stmt.ForKind.SERIAL),
+        Stmt.ForKind.PARALLEL);
+    return new Kernel(name, List.of(image), List.of(padded), List.of(), body);
+  }
+
+  /**
+   * An input row (or column) index of a window: whether it is inside the
+   * image of {@code size}, and the index clamped into it (what a load may
+   * use; the value is selected away outside).
+   */
+  record SourceRow(Expr inside, Expr clamped) {
+    static SourceRow of(Expr index, long size) {
+      return new SourceRow(Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, index, Exprs.i64(0)),
+          Exprs.compare(CompareOp.LT, index, Exprs.i64(size))),
+          Exprs.value(BinaryOp.MAX, Exprs.i64(0), Exprs.value(BinaryOp.MIN, index, Exprs.i64(size - 1))));
+    }
+  }
+
+  /** The static geometry of a 2-D convolution: channels, input, kernel and output sizes, strides, dilations, pads. */
+  private record Conv2d(long channels, long[] in, long[] kernel, long[] out, long[] strides, long[] dilations,
+      long[] padBegin) {
+    static Conv2d of(LowerContext ctx) {
+      TensorType x = ctx.inputType(0);
+      TensorType w = ctx.inputType(1);
+      long[] in = {staticDim(ctx, x.shape().dim(2)), staticDim(ctx, x.shape().dim(3))};
+      long[] kernel = {staticDim(ctx, w.shape().dim(2)), staticDim(ctx, w.shape().dim(3))};
+      long[] out = spatialSizes(ctx.outputType(), 2, 2);
+      long[] strides = Geometry.spatial(ctx, "strides", 2);
+      long[] dilations = Geometry.spatial(ctx, "dilations", 2);
+      long[] pads = Geometry.pads(ctx, LowerContext.dims(x).subList(2, 4), kernel, strides, dilations, out)[0];
+      return new Conv2d(staticDim(ctx, x.shape().dim(1)), in, kernel, out, strides, dilations, pads);
+    }
+  }
+
+  /**
+   * One row of a copy with zero padding, as three static vectorizable
+   * ranges: columns [0, lo) zeros, [lo, hi) {@code value(column)} where the
+   * source row is inside (else zeros), [hi, end) zeros; stored at
+   * {@code rowBase + column}.
+   */
+  private static Stmt zerosCopyZeros(BufferRef dst, Expr rowBase, Expr.Var q, long lo, long hi, long end,
+      Function<Expr, Expr> value, Expr rowInside, DType dt) {
+    Expr zero = Exprs.constant(0, dt);
     List<Stmt> parts = new ArrayList<>();
-    if (left > 0) {
-      parts.add(new Stmt.For(q, Exprs.i64(left), new Stmt.Store(padded, Exprs.add(rowBase, q), zero),
+    long[][] ranges = {{0, lo}, {lo, hi}, {hi, end}};
+    for (int i = 0; i < ranges.length; i++) {
+      long from = ranges[i][0];
+      if (ranges[i][1] <= from) {
+        continue;
+      }
+      Expr col = Exprs.add(q, Exprs.i64(from));
+      Expr v = i == 1 ? Exprs.select(rowInside, value.apply(col), zero) : zero;
+      parts.add(new Stmt.For(q, Exprs.i64(ranges[i][1] - from), new Stmt.Store(dst, Exprs.add(rowBase, col), v),
           Stmt.ForKind.VECTORIZABLE));
     }
-    if (right > left) {
-      Expr col = Exprs.add(q, Exprs.i64(left));
-      Expr x = ctx.input(0, List.of(Exprs.i64(0), c, ihClamped, Exprs.sub(col, Exprs.i64(pads[1]))));
-      parts.add(new Stmt.For(q, Exprs.i64(right - left), new Stmt.Store(padded, Exprs.add(rowBase, col),
-          Exprs.select(rowInside, x, zero)), Stmt.ForKind.VECTORIZABLE));
-    }
-    if (ldx > right) {
-      parts.add(new Stmt.For(q, Exprs.i64(ldx - right), new Stmt.Store(padded, Exprs.add(rowBase,
-          Exprs.add(q, Exprs.i64(right))), zero), Stmt.ForKind.VECTORIZABLE));
-    }
-    Stmt body = new Stmt.For(c, Exprs.i64(channels), new Stmt.For(r, Exprs.i64(rows), new Stmt.Seq(parts),
-        Stmt.ForKind.SERIAL), Stmt.ForKind.PARALLEL);
-    return new Kernel(name, List.of(image), List.of(padded), List.of(), body);
+    return new Stmt.Seq(parts);
   }
 
   private static long ceilDiv(long a, long b) {
