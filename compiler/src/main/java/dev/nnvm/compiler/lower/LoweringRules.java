@@ -1,5 +1,7 @@
 package dev.nnvm.compiler.lower;
 
+import dev.nnvm.compiler.ir.TensorType;
+
 import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
@@ -27,6 +29,7 @@ public final class LoweringRules {
 
   private LoweringRules() {
     registerElementwise();
+    registerMoreElementwise();
     registerInjective();
     registerCnn();
     reductions.put("::ReduceSum", Reduction.SUM);
@@ -37,6 +40,7 @@ public final class LoweringRules {
     reductions.put("::ReduceSumSquare", Reduction.SUM_SQUARE);
     reductions.put("::ReduceL1", Reduction.L1);
     reductions.put("::ReduceL2", Reduction.L2);
+    reductions.put("::ReduceLogSum", Reduction.LOG_SUM);
     reductions.put("::GlobalAveragePool", Reduction.MEAN);
     reductions.put("::GlobalMaxPool", Reduction.MAX);
   }
@@ -253,6 +257,110 @@ public final class LoweringRules {
       Expr x = ctx.broadcastInput(0, idx);
       return Exprs.select(Exprs.compare(CompareOp.LT, x, c(0, x)), op(BinaryOp.MUL, ctx.broadcastInput(1, idx), x), x);
     });
+  }
+
+  /** Activations, bitwise operators, inference BatchNormalization and (de)quantization. */
+  private void registerMoreElementwise() {
+    put("Selu", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      Expr negative = op(BinaryOp.MUL, floatAttr(ctx, "alpha", x), op(BinaryOp.SUB, Exprs.unary(UnaryOp.EXP, x),
+          c(1, x)));
+      return op(BinaryOp.MUL, floatAttr(ctx, "gamma", x), Exprs.select(Exprs.compare(CompareOp.GT, x, c(0, x)), x,
+          negative));
+    });
+    put("ThresholdedRelu", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      return Exprs.select(Exprs.compare(CompareOp.GT, x, floatAttr(ctx, "alpha", x)), x, c(0, x));
+    });
+    // Shrink of integers computes in floating point (a bias of 1.5 stays 1.5) and truncates, as ONNX Runtime.
+    put("Shrink", (ctx, idx) -> {
+      Expr in = ctx.input(0, idx);
+      Expr x = in.type().isFloatingPoint() ? in : Exprs.as(in, DType.FLOAT64);
+      Expr lambd = floatAttr(ctx, "lambd", x);
+      Expr bias = floatAttr(ctx, "bias", x);
+      return Exprs.as(Exprs.select(Exprs.compare(CompareOp.LT, x, Exprs.unary(UnaryOp.NEG, lambd)),
+          op(BinaryOp.ADD, x, bias), Exprs.select(Exprs.compare(CompareOp.GT, x, lambd), op(BinaryOp.SUB, x, bias),
+              c(0, x))), in.type());
+    });
+    put("IsInf", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      Expr positive = Exprs.compare(CompareOp.EQ, x, c(Double.POSITIVE_INFINITY, x));
+      Expr negative = Exprs.compare(CompareOp.EQ, x, c(Double.NEGATIVE_INFINITY, x));
+      boolean pos = ctx.attrInt("detect_positive") != 0;
+      boolean neg = ctx.attrInt("detect_negative") != 0;
+      return pos && neg ? Exprs.value(BinaryOp.OR, positive, negative) : pos ? positive : neg ? negative
+          : Exprs.compare(CompareOp.NE, x, x);
+    });
+    binary("BitwiseAnd", BinaryOp.AND);
+    binary("BitwiseOr", BinaryOp.OR);
+    binary("BitwiseXor", BinaryOp.XOR);
+    unary("BitwiseNot", x -> op(BinaryOp.XOR, x, Exprs.constant(-1, x.type())));
+    // Inference BatchNormalization with statistics that are not constants (constant ones are folded
+    // into Mul and Add before lowering): per channel (axis 1), (x - mean) / sqrt(var + eps) * scale + B.
+    put("BatchNormalization", (ctx, idx) -> {
+      if (ctx.attrInt("training_mode") != 0 || ctx.attrInt("spatial") != 1 || ctx.node().outputs().size() > 1) {
+        throw new UnsupportedModelException(ctx.node().describe()
+            + ": only inference BatchNormalization (one output, spatial) can be compiled");
+      }
+      Expr x = ctx.input(0, idx);
+      List<Expr> channel = List.of(idx.size() > 1 ? idx.get(1) : Exprs.i64(0));
+      Expr centered = op(BinaryOp.SUB, x, Exprs.as(ctx.input(3, channel), x.type()));
+      Expr inv = op(BinaryOp.DIV, c(1, x), Exprs.unary(UnaryOp.SQRT, op(BinaryOp.ADD,
+          Exprs.as(ctx.input(4, channel), x.type()), floatAttr(ctx, "epsilon", x))));
+      return op(BinaryOp.ADD, op(BinaryOp.MUL, op(BinaryOp.MUL, centered, inv), Exprs.as(ctx.input(1, channel),
+          x.type())), Exprs.as(ctx.input(2, channel), x.type()));
+    });
+    // Quantization as the reference computes it: float32 division, round half to even, then saturation.
+    put("QuantizeLinear", (ctx, idx) -> {
+      DType t = ctx.outputType().dtype();
+      Expr x = Exprs.as(ctx.input(0, idx), DType.FLOAT32);
+      Expr q = Exprs.unary(UnaryOp.ROUND_EVEN, op(BinaryOp.DIV, x, Exprs.as(quantParam(ctx, 1, idx),
+          DType.FLOAT32)));
+      if (ctx.node().hasInput(2)) {
+        q = op(BinaryOp.ADD, q, Exprs.as(quantParam(ctx, 2, idx), DType.FLOAT32));
+      }
+      double[] range = integerRange(ctx, t);
+      q = op(BinaryOp.MAX, c(range[0], q), op(BinaryOp.MIN, c(range[1], q), q));
+      return Exprs.as(q, t);
+    });
+    put("DequantizeLinear", (ctx, idx) -> {
+      DType t = ctx.outputType().dtype();
+      Expr v = Exprs.as(ctx.input(0, idx), DType.INT64);
+      if (ctx.node().hasInput(2)) {
+        v = op(BinaryOp.SUB, v, Exprs.as(quantParam(ctx, 2, idx), DType.INT64));
+      }
+      return Exprs.as(op(BinaryOp.MUL, Exprs.as(v, DType.FLOAT32), Exprs.as(quantParam(ctx, 1, idx),
+          DType.FLOAT32)), t);
+    });
+  }
+
+  /** A scale or zero point of (de)quantization at an element: per tensor (one value) or along {@code axis}. */
+  private static Expr quantParam(LowerContext ctx, int input, List<Expr> idx) {
+    if (ctx.attrInt("block_size") != 0) {
+      throw new UnsupportedModelException(ctx.node().describe() + ": blocked quantization cannot be compiled");
+    }
+    TensorType p = ctx.inputType(input);
+    if (p.shape().rank() == 0) {
+      return ctx.input(input, List.of());
+    }
+    Dim d = p.shape().dim(0);
+    if (p.shape().rank() == 1 && d.isStatic() && d.value() == 1) {
+      return ctx.input(input, List.of(Exprs.i64(0)));
+    }
+    int axis = ctx.axis(ctx.attrInt("axis"), idx.size(), "axis");
+    return ctx.input(input, List.of(idx.get(axis)));
+  }
+
+  private static double[] integerRange(LowerContext ctx, DType t) {
+    switch (t) {
+      case INT8: return new double[] {-128, 127};
+      case UINT8: return new double[] {0, 255};
+      case INT16: return new double[] {-32768, 32767};
+      case UINT16: return new double[] {0, 65535};
+      default:
+        throw new UnsupportedModelException(ctx.node().describe() + ": quantization to " + t
+            + " cannot be compiled");
+    }
   }
 
   /** A Clip bound from the attribute (before opset 11) or a constant input. */

@@ -6,7 +6,7 @@ import dev.nnvm.runtime.DType;
 
 /** How a reduction combines elements: its start value, step and final transform. */
 public enum Reduction {
-  SUM, MEAN, MAX, MIN, PROD, SUM_SQUARE, L1, L2;
+  SUM, MEAN, MAX, MIN, PROD, SUM_SQUARE, L1, L2, LOG_SUM;
 
   /** The accumulator's start value. */
   Expr init(DType t) {
@@ -35,6 +35,7 @@ public enum Reduction {
     switch (this) {
       case MEAN: return Exprs.value(BinaryOp.DIV, acc, Exprs.as(count, acc.type()));
       case L2: return Exprs.unary(UnaryOp.SQRT, acc);
+      case LOG_SUM: return Exprs.unary(UnaryOp.LOG, acc);
       default: return acc;
     }
   }
