@@ -59,9 +59,15 @@ class CompiledLoopModelTest {
   }
 
   private void compileAndRun(String text, double rtol, double atol, long... symbolSizes) {
+    compileAndRun(text, rtol, atol, null, symbolSizes);
+  }
+
+  /** As above, compiled for {@code targets} (null: the host). */
+  private void compileAndRun(String text, double rtol, double atol, List<String> targets, long... symbolSizes) {
     Graph g = GraphParser.parse(text);
     Graph opt = PassManager.standard(2).run(g, PassContext.standard()).graph();
-    try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
+    try (CompiledModelRunner runner = targets == null ? new CompiledModelRunner(opt, allocator)
+        : CompiledModelRunner.forTargets(opt, targets, allocator)) {
       System.out.println(opt.nodes().size() + " kernels compiled: " + runner.times());
       for (long size : symbolSizes) {
         RandomTensors random = new RandomTensors();
@@ -140,7 +146,19 @@ class CompiledLoopModelTest {
    */
   @Test
   void prepackedWeightsRunNatively() {
-    String text = "graph main(%x: f32[N, 530], %z: f32[N, 70], %y: f32[70, N], %im: f32[N, 3, 9, 11], "
+    String text = prepackedWeights();
+    List<String> stored = ModelCompiler.create().compile(GraphParser.parse(text), CompileOptions.defaults())
+        .manifest().weights().constants().stream().map(WeightsTable.Constant::name).toList();
+    int nr = GemmGenerator.Blocking.defaults(CpuTarget.host()).nr();
+    assertEquals(List.of(MatrixProducts.packedName("w", nr), "v", "b", MatrixProducts.packedNameA("cw"),
+        MatrixProducts.packedNameA("ca")).stream().sorted().toList(),
+        stored.stream().filter(n -> !n.startsWith("_")).sorted().toList(), "weights stored " + stored);
+    // 1100 rows: products of at least 1024 rows take the 12-row register blocks.
+    compileAndRun(text, 1e-5, 1e-5, 1, 7, 1100);
+  }
+
+  private static String prepackedWeights() {
+    return "graph main(%x: f32[N, 530], %z: f32[N, 70], %y: f32[70, N], %im: f32[N, 3, 9, 11], "
         + "%g: f32[530, 9]) -> (%o: f32[N, 70], %p: f32[N, 70], %q: f32[N, 70], %s: f32[70, N], "
         + "%cv: f32[N, 7, 9, 11], %r: f32[5, 9]) opset(ai.onnx=13) {\n"
         + "  const %cw: f32[7, 3, 3, 3] = dense<" + dense(7 * 27, 0.3) + ">\n"
@@ -153,14 +171,6 @@ class CompiledLoopModelTest {
         + "  %m2 = MatMul(%x, %w)\n  %p = Relu(%m2)\n"
         + "  %q = MatMul(%z, %v)\n  %s = MatMul(%v, %y)\n"
         + "  return %o, %p, %q, %s, %cv, %r\n}\n";
-    List<String> stored = ModelCompiler.create().compile(GraphParser.parse(text), CompileOptions.defaults())
-        .manifest().weights().constants().stream().map(WeightsTable.Constant::name).toList();
-    int nr = GemmGenerator.Blocking.defaults(CpuTarget.host()).nr();
-    assertEquals(List.of(MatrixProducts.packedName("w", nr), "v", "b", MatrixProducts.packedNameA("cw"),
-        MatrixProducts.packedNameA("ca")).stream().sorted().toList(),
-        stored.stream().filter(n -> !n.startsWith("_")).sorted().toList(), "weights stored " + stored);
-    // 1100 rows: products of at least 1024 rows take the 12-row register blocks.
-    compileAndRun(text, 1e-5, 1e-5, 1, 7, 1100);
   }
 
   /**
@@ -173,7 +183,24 @@ class CompiledLoopModelTest {
    */
   @Test
   void implicitConvolutionsRunNatively() {
-    String text = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) -> (%a: f32[N, 13, 21, 69], "
+    compileAndRun(IMPLICIT_CONVOLUTIONS, 1e-5, CONV_ATOL, 1, 3);
+  }
+
+  /**
+   * The AVX2 variant (8-float vectors, 16-column register tiles, its own
+   * pre-packed weights) of the implicit convolutions and pre-packed
+   * products, run here when this CPU has AVX2 (an AVX-512 CPU runs both).
+   */
+  @Test
+  void avx2VariantOfPrepackedAndImplicitKernelsRunsNatively() {
+    CpuTarget v3 = CpuTarget.named("x86-64-v3");
+    org.junit.jupiter.api.Assumptions.assumeTrue(v3.runsOn(CpuTarget.host()),
+        "this CPU has no AVX2 + FMA: " + CpuTarget.host());
+    compileAndRun(IMPLICIT_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of("x86-64-v3"), 1, 2);
+    compileAndRun(prepackedWeights(), 1e-5, 1e-5, List.of("x86-64-v3"), 1, 1100);
+  }
+
+  private static final String IMPLICIT_CONVOLUTIONS = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) -> (%a: f32[N, 13, 21, 69], "
         + "%b: f32[N, 7, 20, 70], %c: f32[N, 48, 14, 14]) opset(ai.onnx=13) {\n"
         + "  const %w: f32[13, 16, 3, 3] = dense<" + dense(13 * 16 * 9, 0.2) + ">\n"
         + "  const %wb: f32[13] = dense<" + dense(13, 0.5) + ">\n"
@@ -183,8 +210,6 @@ class CompiledLoopModelTest {
         + "  %b = Conv(%x, %v) {auto_pad = \"SAME_UPPER\"}\n"
         + "  %c = Conv(%s, %u) {pads = [1, 1, 1, 1]}\n"
         + "  return %a, %b, %c\n}\n";
-    compileAndRun(text, 1e-5, CONV_ATOL, 1, 3);
-  }
 
   /**
    * Convolutions on the packed GEMM: 3x3 with padding over several blocks

@@ -42,6 +42,11 @@ public final class CompiledModelRunner implements AutoCloseable {
     }
   }
 
+  /** Compiles an unoptimized graph at the default level for the given targets (the runtime picks the best). */
+  public static CompiledModelRunner forTargets(Graph graph, List<String> targets, NativeAllocator allocator) {
+    return new CompiledModelRunner(graph, CompileOptions.defaults().withTargets(targets), allocator);
+  }
+
   /** Compiles an unoptimized graph as a user would: optimized at the default level, for the host CPU. */
   public static CompiledModelRunner optimizing(Graph graph, NativeAllocator allocator) {
     return new CompiledModelRunner(graph, CompileOptions.defaults(), allocator);
