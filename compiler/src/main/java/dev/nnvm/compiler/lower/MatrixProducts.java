@@ -52,22 +52,30 @@ public final class MatrixProducts {
    * @param epilogue a fused node computing the kernel's output from {@code result}, or null
    */
   record Plan(String a, String b, String bias, boolean rowBias, String output, String result, Expr batches, Expr m,
-      Expr n, Expr k, Expr aStride, Expr bStride, Expr cStride, Im2col im2col, Node epilogue) {
+      Expr n, Expr k, Expr aStride, Expr bStride, Expr cStride, Im2col im2col, Node epilogue, StoreEpilogue store) {
     Plan withA(String packedA) {
       return new Plan(packedA, b, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
-          epilogue);
+          epilogue, store);
     }
 
     Plan withB(String packedB) {
       return new Plan(a, packedB, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
-          epilogue);
+          epilogue, store);
     }
 
-    Plan withEpilogue(String output, Node epilogue) {
+    Plan withEpilogue(String output, Node epilogue, StoreEpilogue store) {
       return new Plan(a, b, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
-          epilogue);
+          epilogue, store);
     }
   }
+
+  /**
+   * An epilogue the GEMM can apply in registers as it stores: a residual
+   * input shaped like the product (an Add or two-input Sum), then ReLU, each
+   * optional. The loop epilogue node stays in the plan for the paths that
+   * cannot (implicit convolutions write a tiled intermediate).
+   */
+  record StoreEpilogue(String residual, boolean relu) {}
 
   /**
    * The columns copy of a convolution, one block of output rows at a time
@@ -114,7 +122,7 @@ public final class MatrixProducts {
       if (resultType == null || !resultType.equals(body.outputs().get(0).type())) {
         return null;
       }
-      return p.withEpilogue(out, epilogue(node, body, master, resultType));
+      return p.withEpilogue(out, epilogue(node, body, master, resultType), storeEpilogue(body, master, resultType));
     }
     return product(node, t -> graph.typeOf(t).orElse(null), graph);
   }
@@ -178,7 +186,7 @@ public final class MatrixProducts {
     Expr nE = Exprs.dim(nDim);
     Expr kE = Exprs.dim(kDim);
     return new Plan(n.input(0), n.input(1), biased ? n.input(2) : null, false, n.output(0), n.output(0), batches, m,
-        nE, kE, Exprs.mul(m, kE), batchedB ? Exprs.mul(kE, nE) : Exprs.i64(0), Exprs.mul(m, nE), null, null);
+        nE, kE, Exprs.mul(m, kE), batchedB ? Exprs.mul(kE, nE) : Exprs.i64(0), Exprs.mul(m, nE), null, null, null);
   }
 
   /** The weights-blob name of constant {@code b} pre-packed for GEMM kernels with register width {@code nr}. */
@@ -320,7 +328,7 @@ public final class MatrixProducts {
     }
     return new Plan(n.input(1), n.input(0), bias, true, n.output(0), n.output(0), batches, Exprs.i64(ws[0]),
         Exprs.i64(pixels), Exprs.i64(k), Exprs.i64(0), pointwise ? imageStride : Exprs.i64(0),
-        Exprs.i64(ws[0] * pixels), im2col, null);
+        Exprs.i64(ws[0] * pixels), im2col, null, null);
   }
 
   private static long[] staticDims(List<Dim> dims) {
@@ -382,6 +390,38 @@ public final class MatrixProducts {
       }
     }
     return true;
+  }
+
+  /** The group's epilogue when it is [Add residual] [Relu] on the product, else null. */
+  private static StoreEpilogue storeEpilogue(Graph body, Node master, TensorType resultType) {
+    List<Node> rest = body.nodes().subList(1, body.nodes().size());
+    String value = master.output(0);
+    String residual = null;
+    int i = 0;
+    Set<String> produced = new LinkedHashSet<>();
+    body.nodes().forEach(x -> produced.addAll(x.outputs()));
+    if (i < rest.size() && rest.get(i).domain().isEmpty() && rest.get(i).inputs().size() == 2
+        && (rest.get(i).opType().equals("Add") || rest.get(i).opType().equals("Sum"))) {
+      Node add = rest.get(i);
+      String other = add.input(0).equals(value) ? add.input(1) : add.input(1).equals(value) ? add.input(0) : null;
+      TensorType t = other == null ? null : body.typeOf(other).orElse(null);
+      if (other != null && !produced.contains(other) && !other.equals(value) && resultType.equals(t)) {
+        residual = other;
+        value = add.output(0);
+        i++;
+      }
+    }
+    boolean relu = false;
+    if (i < rest.size() && rest.get(i).domain().isEmpty() && rest.get(i).opType().equals("Relu")
+        && rest.get(i).input(0).equals(value)) {
+      relu = true;
+      value = rest.get(i).output(0);
+      i++;
+    }
+    if (i != rest.size() || (residual == null && !relu) || !value.equals(body.outputs().get(0).name())) {
+      return null;
+    }
+    return new StoreEpilogue(residual, relu);
   }
 
   /** The group minus its master, as a fused node that reads the product's result as an input. */

@@ -88,9 +88,6 @@ public final class ModelToLlvm {
       MatrixProducts.Plan mm = MatrixProducts.plan(n, graph);
       Kernel epilogue = null;
       if (mm != null) {
-        // One GEMM function per epilogue kind serves every product that needs it.
-        GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(mm.bias() != null && !mm.rowBias(), false, false,
-            mm.bias() != null && mm.rowBias());
         // B stored pre-packed for this target's register width, when the compiler put it in the weights so.
         String packed = MatrixProducts.packedName(mm.b(), gemm.blocking().nr());
         boolean packedB = weights.offsets().containsKey(packed) && mm.im2col() == null;
@@ -103,6 +100,16 @@ public final class ModelToLlvm {
         }
         // A stride-1 convolution with pre-packed weights reads the padded image directly (implicit GEMM).
         MatrixProducts.Implicit implicit = mm.im2col() == null || !packedA ? null : mm.im2col().implicit();
+        // A residual Add and ReLU after the product are applied by the GEMM as it stores (not by the implicit
+        // convolution, which writes a tiled intermediate); then the group has no loop epilogue.
+        MatrixProducts.StoreEpilogue store = implicit == null ? mm.store() : null;
+        if (store != null) {
+          mm = mm.withEpilogue(mm.output(), null, store);
+        }
+        // One GEMM function per epilogue kind serves every product that needs it.
+        GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(mm.bias() != null && !mm.rowBias(),
+            store != null && store.residual() != null, store != null && store.relu(),
+            mm.bias() != null && mm.rowBias());
         GemmGenerator.Kernel gk = implicit != null ? convKernel(gemmKernels, kind)
             : gemmKernel(gemmKernels, kind, packedB, packedA, packedA ? GemmGenerator.PACKED_A_MR : GemmGenerator.MR);
         // Tall products may take 12-row register blocks (chosen per call by M); pre-packed A has its own.
@@ -480,10 +487,13 @@ public final class ModelToLlvm {
     String aStride = p.index(mm.aStride());
     String bStride = p.index(mm.im2col() != null ? mm.im2col().imageStride() : mm.bStride());
     String cStride = p.index(mm.cStride());
+    String residual = mm.store() == null || mm.store().residual() == null ? null : p.of(mm.store().residual());
     loop(b, t, batches, i -> {
       String aPtr = offset(b, t, a, i, aStride);
       String cPtr = offset(b, t, c, i, cStride);
       String bPtr = offset(b, t, bm, i, bStride);
+      // The residual is shaped like the output: same offsets, same leading dimension.
+      String rPtr = residual == null ? "null" : offset(b, t, residual, i, cStride);
       MatrixProducts.Im2col cols = mm.im2col();
       if (step.tapOffsets() != null) {
         // Implicit convolution: the image zero-padded into the scratch, then read there tap by tap.
@@ -501,7 +511,7 @@ public final class ModelToLlvm {
         return;
       }
       if (cols == null) {
-        gemm(b, t, step, m, n, k, aPtr, k, bPtr, n, cPtr, n, bias, scratch, pfor, gemmThreads);
+        gemm(b, t, step, m, n, k, aPtr, k, bPtr, n, cPtr, n, bias, rPtr, scratch, pfor, gemmThreads);
         return;
       }
       long blocks = (cols.outRows() + cols.rowsPerBlock() - 1) / cols.rowsPerBlock();
@@ -523,18 +533,19 @@ public final class ModelToLlvm {
         String at = t.next();
         b.append("  ").append(at).append(" = mul i64 ").append(first).append(", ").append(cols.outCols()).append('\n');
         String cBlock = offset(b, t, cPtr, "1", at);
+        String rBlock = residual == null ? "null" : offset(b, t, rPtr, "1", at);
         gemm(b, t, step, m, pixels, k, aPtr, k, columns, Long.toString(cols.rowsPerBlock() * cols.outCols()), cBlock, n,
-            bias, scratch, pfor, gemmThreads);
+            bias, rBlock, scratch, pfor, gemmThreads);
       });
     });
   }
 
   private static void gemm(StringBuilder b, Counter t, Step step, String m, String n, String k, String a,
-      String lda, String bm, String ldb, String c, String ldc, String bias, String scratch, String pfor,
+      String lda, String bm, String ldb, String c, String ldc, String bias, String r, String scratch, String pfor,
       String threads) {
     String args = "(i64 " + m + ", i64 " + n + ", i64 " + k + ", ptr " + a + ", i64 " + lda + ", ptr " + bm
-        + ", i64 " + ldb + ", ptr " + c + ", i64 " + ldc + ", ptr " + bias + ", ptr null, i64 0, ptr " + scratch
-        + ", ptr " + pfor + ", i32 " + threads + ")\n";
+        + ", i64 " + ldb + ", ptr " + c + ", i64 " + ldc + ", ptr " + bias + ", ptr " + r + ", i64 " + ldc
+        + ", ptr " + scratch + ", ptr " + pfor + ", i32 " + threads + ")\n";
     if (step.tallGemm() == null) {
       b.append("  call void @").append(step.gemm().name()).append(args);
       return;

@@ -218,7 +218,8 @@ class CompiledLoopModelTest {
    * (the image read as the columns), a 1x1 with stride 2 (copied), no bias;
    * and transposed convolutions whose kernel is as wide as the stride (one
    * tap per output, with pads and output padding); depthwise convolutions
-   * by rows (padding, stride 2 with asymmetric pads, dilation);
+   * by rows (padding, stride 2 with asymmetric pads, dilation); a residual
+   * Add and ReLU applied by the GEMM as it stores each block of rows;
    * epilogues (ReLU, a residual Add) after them, batch symbolic. Sums of up
    * to 240 products of values in [-2, 2] cancel to small results, so the
    * tolerance is absolute, CONV_ATOL.
@@ -230,7 +231,7 @@ class CompiledLoopModelTest {
         + "%wd: f32[16, 1, 3, 3], %bd: f32[16], %wd5: f32[16, 1, 5, 5]) -> "
         + "(%a: f32[N, 24, 66, 70], %c: f32[N, 24, 33, 35], %d: f32[N, 24, 62, 66], %e: f32[N, 16, 66, 70], "
         + "%f: f32[N, 8, 33, 35], %g: f32[N, 16, 33, 35], %t: f32[N, 4, 132, 140], %u: f32[N, 2, 198, 211], "
-        + "%h: f32[N, 16, 66, 70], %k: f32[N, 16, 33, 35], %l: f32[N, 16, 62, 66]) "
+        + "%h: f32[N, 16, 66, 70], %k: f32[N, 16, 33, 35], %l: f32[N, 16, 62, 66], %v: f32[N, 24, 66, 70]) "
         + "opset(ai.onnx=13) {\n"
         + "  %a0 = Conv(%x, %w, %b) {pads = [1, 1, 1, 1]}\n  %a = Relu(%a0)\n"
         + "  %c = Conv(%x, %w, %b) {strides = [2, 2], pads = [0, 2, 1, 0]}\n"
@@ -243,7 +244,8 @@ class CompiledLoopModelTest {
         + "  %h0 = Conv(%x, %wd, %bd) {group = 16, pads = [1, 1, 1, 1]}\n  %h = HardSigmoid(%h0)\n"
         + "  %k = Conv(%x, %wd5) {group = 16, strides = [2, 2], pads = [2, 1, 2, 3]}\n"
         + "  %l = Conv(%x, %wd, %bd) {group = 16, dilations = [2, 2]}\n"
-        + "  return %a, %c, %d, %e, %f, %g, %t, %u, %h, %k, %l\n}\n", 1e-5, CONV_ATOL, 1, 2);
+        + "  %v0 = Conv(%x, %w) {pads = [1, 1, 1, 1]}\n  %v1 = Add(%v0, %a)\n  %v = Relu(%v1)\n"
+        + "  return %a, %c, %d, %e, %f, %g, %t, %u, %h, %k, %l, %v\n}\n", 1e-5, CONV_ATOL, 1, 2);
   }
 
   /**
