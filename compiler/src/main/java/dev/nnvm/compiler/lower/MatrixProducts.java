@@ -298,30 +298,34 @@ public final class MatrixProducts {
       String name = "im2col_" + (n.name().isEmpty() ? n.output(0) : n.name());
       long rowsPerBlock = Math.max(1, Math.min(os[1], COLUMN_BLOCK_FLOATS / (k * os[2])));
       Implicit implicit = null;
-      if (unitStrides(n) && unitDilations(n)) {
-        // Pixels along the padded rows: the KW - 1 columns past each output row are computed and dropped.
-        long rows = os[1] + ws[2] - 1;
-        long ldx = os[2] + ws[3] - 1;
+      if (unitDilations(n)) {
+        // Pixels along the padded rows: the columns past each output row are computed and dropped. A strided
+        // convolution reads phase planes instead (plane (a, b) holds input rows a, a + sh, ... and columns
+        // b, b + sw, ...), where every tap is again a unit-stride shift.
+        long[] st = n.attribute("strides") == null ? new long[] {1, 1} : n.attribute("strides").asInts();
+        long rows = os[1] + (ws[2] - 1) / st[0];
+        long ldx = os[2] + (ws[3] - 1) / st[1];
         long plane = rows * ldx;
         long[] offsets = new long[Math.toIntExact(k)];
         for (int c = 0, at = 0; c < xs[0]; c++) {
           for (int kh = 0; kh < ws[2]; kh++) {
             for (int kw = 0; kw < ws[3]; kw++) {
-              offsets[at++] = c * plane + kh * ldx + kw;
+              long phase = (c * st[0] + kh % st[0]) * st[1] + kw % st[1];
+              offsets[at++] = phase * plane + (kh / st[0]) * ldx + kw / st[1];
             }
           }
         }
         String base = name.substring("im2col_".length());
         BufferRef padded = new BufferRef(n.output(0) + ".padded", DType.FLOAT32, List.of(Exprs.i64(xs[0]),
-            Exprs.i64(rows), Exprs.i64(ldx)));
+            Exprs.i64(st[0]), Exprs.i64(st[1]), Exprs.i64(rows), Exprs.i64(ldx)));
         long pixels2 = os[1] * ldx;
         BufferRef temp = new BufferRef(n.output(0) + ".tiles", DType.FLOAT32, List.of(Exprs.i64(ws[0]),
             Exprs.i64(pixels2)));
         BufferRef result = new BufferRef(n.output(0), DType.FLOAT32, List.of(Exprs.i64(ws[0]), Exprs.i64(os[1]),
             Exprs.i64(os[2])));
         implicit = new Implicit(WindowKernels.padImage(ctx, "pad_" + base, imageBuf, padded, rows, ldx),
-            compactRows("compact_" + base, temp, result, ldx), xs[0] * plane + IMPLICIT_SLACK + ws[3], ws[0] * pixels2,
-            ldx, offsets);
+            compactRows("compact_" + base, temp, result, ldx),
+            xs[0] * st[0] * st[1] * plane + IMPLICIT_SLACK + ws[3], ws[0] * pixels2, ldx, offsets);
       }
       im2col = new Im2col(WindowKernels.im2col(ctx, name, imageBuf, columns, rowsPerBlock), n.input(0), imageStride,
           k * rowsPerBlock * os[2], rowsPerBlock, os[1], os[2], implicit);

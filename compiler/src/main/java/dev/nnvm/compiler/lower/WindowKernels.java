@@ -363,31 +363,41 @@ final class WindowKernels {
   }
 
   /**
-   * The zero-padded copy of one image for an implicit convolution (stride 1,
-   * no dilation): padded row r, column q holds the input at (r - top,
-   * q - left), 0 outside; rows {@code rows} (OH + KH - 1), each {@code ldx}
-   * long. Each row is a static zero range, one contiguous copy and zeros.
+   * The zero-padded copy of one image for an implicit convolution (no
+   * dilation), split into sh x sw phase planes: plane (a, b), row r, column q
+   * holds the input at (r*sh + a - top, q*sw + b - left), 0 outside (one
+   * plane, the plain padded image, for stride 1); {@code rows} rows a plane,
+   * each {@code ldx} long. Each row is a static zero range, one copy (strided
+   * by sw) and zeros.
    */
   static Kernel padImage(LowerContext ctx, String name, BufferRef image, BufferRef padded, long rows, long ldx) {
     Conv2d g = Conv2d.of(ctx);
     long[] in = g.in();
     long[] pads = g.padBegin();
+    long[] st = g.strides();
     DType dt = ctx.outputType().dtype();
     Expr.Var c = new Expr.Var("pc");
     Expr.Var r = new Expr.Var("pr");
     Expr.Var q = new Expr.Var("pq");
-    SourceRow src = SourceRow.of(Exprs.sub(r, Exprs.i64(pads[0])), in[0]);
-    Expr rowInside = src.inside();
-    Expr ihClamped = src.clamped();
-    Expr rowBase = Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(rows)), r), Exprs.i64(ldx));
-    long left = Math.min(pads[1], ldx);
-    long right = Math.min(ldx, pads[1] + in[1]);
-    Stmt row = zerosCopyZeros(padded, rowBase, q, left, right, ldx, col -> ctx.input(0, List.of(Exprs.i64(0), c,
-        ihClamped, Exprs.sub(col, Exprs.i64(pads[1])))), rowInside, dt);
-    Stmt body = new Stmt.For(c, Exprs.i64(g.channels()), new Stmt.For(r, Exprs.i64(rows), row, Stmt.ForKind.SERIAL),
-        Stmt.ForKind.PARALLEL);
+    List<Stmt> planes = new ArrayList<>();
+    for (long a = 0; a < st[0]; a++) {
+      for (long b = 0; b < st[1]; b++) {
+        // Plane (a, b), row r, column q: the input at (r*sh + a - top, q*sw + b - left).
+        SourceRow src = SourceRow.of(Exprs.add(Exprs.mul(r, Exprs.i64(st[0])), Exprs.i64(a - pads[0])), in[0]);
+        long shift = b - pads[1];
+        long lo = Math.min(ldx, Math.max(0, ceilDiv(-shift, st[1])));
+        long hi = Math.max(lo, Math.min(ldx, ceilDiv(in[1] - shift, st[1])));
+        Expr planeIndex = Exprs.add(Exprs.mul(c, Exprs.i64(st[0] * st[1])), Exprs.i64(a * st[1] + b));
+        Expr rowBase = Exprs.mul(Exprs.add(Exprs.mul(planeIndex, Exprs.i64(rows)), r), Exprs.i64(ldx));
+        Stmt row = zerosCopyZeros(padded, rowBase, q, lo, hi, ldx, col -> ctx.input(0, List.of(Exprs.i64(0), c,
+            src.clamped(), Exprs.add(Exprs.mul(col, Exprs.i64(st[1])), Exprs.i64(shift)))), src.inside(), dt);
+        planes.add(new Stmt.For(r, Exprs.i64(rows), row, Stmt.ForKind.SERIAL));
+      }
+    }
+    Stmt body = new Stmt.For(c, Exprs.i64(g.channels()), new Stmt.Seq(planes), Stmt.ForKind.PARALLEL);
     return new Kernel(name, List.of(image), List.of(padded), List.of(), body);
   }
+
 
   /**
    * An input row (or column) index of a window: whether it is inside the

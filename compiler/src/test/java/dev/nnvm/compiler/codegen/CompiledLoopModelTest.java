@@ -178,8 +178,8 @@ class CompiledLoopModelTest {
    * weights pre-packed, the image zero-padded once and read tap by tap):
    * asymmetric pads, SAME_UPPER with a 5x3 kernel, rows of 70 columns (three
    * 32-column tiles, the last partial), 13 output channels (a partial
-   * register block), bias and a ReLU epilogue, batch symbolic; and a
-   * narrow-row layer that stays on im2col + GEMM.
+   * register block), bias and a ReLU epilogue, batch symbolic; stride 2
+   * (3x3, 7x7 and 1x1, read through phase planes); and a narrow-row layer.
    */
   @Test
   void implicitConvolutionsRunNatively() {
@@ -201,7 +201,13 @@ class CompiledLoopModelTest {
   }
 
   private static final String IMPLICIT_CONVOLUTIONS = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) -> (%a: f32[N, 13, 21, 69], "
-        + "%b: f32[N, 7, 20, 70], %c: f32[N, 48, 14, 14]) opset(ai.onnx=13) {\n"
+        + "%b: f32[N, 7, 20, 70], %c: f32[N, 48, 14, 14], %d: f32[N, 13, 10, 35], %e: f32[N, 9, 10, 35], "
+        + "%f: f32[N, 7, 10, 35]) opset(ai.onnx=13) {\n"
+        + "  const %q: f32[9, 16, 7, 7] = dense<" + dense(9 * 16 * 49, 0.1) + ">\n"
+        + "  const %o: f32[7, 16, 1, 1] = dense<" + dense(7 * 16, 0.3) + ">\n"
+        + "  %d = Conv(%x, %w, %wb) {strides = [2, 2], pads = [1, 1, 1, 1]}\n"
+        + "  %e = Conv(%x, %q) {strides = [2, 2], pads = [3, 3, 3, 3]}\n"
+        + "  %f = Conv(%x, %o) {strides = [2, 2]}\n"
         + "  const %w: f32[13, 16, 3, 3] = dense<" + dense(13 * 16 * 9, 0.2) + ">\n"
         + "  const %wb: f32[13] = dense<" + dense(13, 0.5) + ">\n"
         + "  const %v: f32[7, 16, 5, 3] = dense<" + dense(7 * 16 * 15, 0.2) + ">\n"
@@ -209,7 +215,7 @@ class CompiledLoopModelTest {
         + "  %a0 = Conv(%x, %w, %wb) {pads = [1, 0, 2, 1]}\n  %a = Relu(%a0)\n"
         + "  %b = Conv(%x, %v) {auto_pad = \"SAME_UPPER\"}\n"
         + "  %c = Conv(%s, %u) {pads = [1, 1, 1, 1]}\n"
-        + "  return %a, %b, %c\n}\n";
+        + "  return %a, %b, %c, %d, %e, %f\n}\n";
 
   /**
    * Convolutions on the packed GEMM: 3x3 with padding over several blocks
