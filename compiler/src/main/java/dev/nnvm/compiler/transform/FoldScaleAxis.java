@@ -31,9 +31,15 @@ public final class FoldScaleAxis extends PatternRewrite {
     return "FoldScaleAxis";
   }
 
+  /**
+   * Level 2 (NNVM has it at 3): folding batch normalization into the weights
+   * is a standard inference rewrite (ONNX Runtime's Conv+BatchNormalization
+   * fusion is in its basic level), and it lets the GEMM apply the rest of a
+   * convolution group (residual, ReLU) as it stores.
+   */
   @Override
   public int minLevel() {
-    return 3;
+    return 2;
   }
 
   @Override

@@ -6,9 +6,9 @@ import java.util.List;
  * The default optimization pipeline, in order. Level 0 only infers types;
  * level 1 adds inference simplification, constant and shape folding, CSE,
  * DCE, algebraic clean-ups and operator fusion; level 2 (the default) adds
- * the pattern fusions engines use for transformers; level 3 adds scale
- * folding into convolution and matrix weights and the blocked NCHW{8}c
- * convolution layout.
+ * the pattern fusions engines use for transformers and scale folding into
+ * convolution and matrix weights (batch normalization disappears); level 3
+ * adds the blocked NCHW{8}c convolution layout.
  */
 public final class StandardPasses {
   private StandardPasses() {}
