@@ -23,6 +23,8 @@ import java.util.Map;
  * call from the symbol values, so one compiled model serves every batch size.
  */
 public final class ModelToLlvm {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelToLlvm.class);
+
   /** The exported entry point's name. */
   public static final String ENTRY = "nnvm_model_run";
 
@@ -81,6 +83,7 @@ public final class ModelToLlvm {
     List<GemmGenerator.Kernel> gemmKernels = new ArrayList<>();
     StringBuilder defs = new StringBuilder();
     StringBuilder globals = new StringBuilder();
+    List<String> slowConvolutions = new ArrayList<>();
     Map<String, Integer> seenNames = new HashMap<>();
     long packing = 0;
     long columns = 0;
@@ -154,6 +157,9 @@ public final class ModelToLlvm {
         Kernel k = unique(lowering.lower(n, graph), seenNames);
         steps.add(new Step(k, null, null, null, null, null, null, null));
         epilogue = k;
+        if (isDenseConv(n)) {
+          slowConvolutions.add(n.name());
+        }
       }
       if (epilogue != null) {
         kernels.add(epilogue);
@@ -167,6 +173,11 @@ public final class ModelToLlvm {
     ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
         + "declare i64 @llvm.smin.i64(i64, i64)\n"
         + "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"));
+    if (!slowConvolutions.isEmpty()) {
+      LOG.warn("{} convolution kernel(s) run as direct loop nests, much slower than the GEMM path, which takes "
+          + "2-D float convolutions with static channel, spatial and kernel sizes (these are 1-D or 3-D, of another "
+          + "element type or of symbolic size): {}", slowConvolutions.size(), slowConvolutions);
+    }
     ir.append(globals).append('\n');
     ir.append(entry(graph, plan, weights, symbols, steps, columns));
     return new Module(ir.toString(), List.copyOf(symbols), kernels, columns + MemoryPlan.align(packing));
@@ -559,6 +570,14 @@ public final class ModelToLlvm {
     b.append("  br label %gemmdone").append(id).append('\n');
     b.append("shorts").append(id).append(":\n  call void @").append(step.gemm().name()).append(args);
     b.append("  br label %gemmdone").append(id).append("\ngemmdone").append(id).append(":\n");
+  }
+
+  /** A one-group Conv, alone or as the master of a fused group. */
+  private static boolean isDenseConv(Node n) {
+    Node master = n.domain().equals(dev.nnvm.compiler.ops.NnvmOps.DOMAIN) && n.opType().equals(
+        dev.nnvm.compiler.ops.NnvmOps.FUSED) ? n.attribute("body").asGraph().nodes().get(0) : n;
+    return master.domain().isEmpty() && master.opType().equals("Conv")
+        && (master.attribute("group") == null || master.attribute("group").asInt() == 1);
   }
 
   /** The implicit convolution function for an epilogue, added to the list when new. */
