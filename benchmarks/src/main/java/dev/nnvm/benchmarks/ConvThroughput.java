@@ -55,8 +55,9 @@ public final class ConvThroughput {
       b[i] = r.nextFloat() - 0.5f;
     }
     long out = (size + 2 * pad - k) / stride + 1;
-    Map<String, Attribute> attrs = Map.of("kernel_shape", Attribute.ofInts(k, k), "strides",
-        Attribute.ofInts(stride, stride), "pads", Attribute.ofInts(pad, pad, pad, pad), "group", Attribute.ofInt(group));
+    Map<String, Attribute> attrs = Map.of("kernel_shape", Attribute.ofInts(k, k),
+        "strides", Attribute.ofInts(stride, stride), "pads", Attribute.ofInts(pad, pad, pad, pad),
+        "group", Attribute.ofInt(group));
     return Graph.builder("conv").opset("", 17)
         .input("x", TensorType.of(DType.FLOAT32, 1, cin, size, size))
         .constant("w", Tensor.ofFloats(new long[] {cout, cin / group, k, k}, w))

@@ -73,8 +73,8 @@ class CompiledCnnModelsTest {
     Graph opt = optimized.toBuilder().outputs(optimized.outputs().stream()
         .map(o -> new ValueInfo(o.name(), optimized.typeOf(o.name()).orElseThrow())).toList()).build();
     try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
-      System.out.printf("%s (opt level %d): %d kernels, optimized + compiled in %.0f ms (LLVM %s)%n", what, level, opt.nodes().size(),
-          (System.nanoTime() - t0) / 1e6, runner.times());
+      System.out.printf("%s (opt level %d): %d kernels, optimized + compiled in %.0f ms (LLVM %s)%n", what, level,
+          opt.nodes().size(), (System.nanoTime() - t0) / 1e6, runner.times());
       long t1 = System.nanoTime();
       Map<String, Tensor> got = runner.run(inputs, 1);
       System.out.printf("%s: one native run (1 thread) %.0f ms%n", what, (System.nanoTime() - t1) / 1e6);

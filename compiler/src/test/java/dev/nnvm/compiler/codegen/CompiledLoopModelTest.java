@@ -200,7 +200,8 @@ class CompiledLoopModelTest {
     compileAndRun(prepackedWeights(), 1e-5, 1e-5, List.of("x86-64-v3"), 1, 1100);
   }
 
-  private static final String IMPLICIT_CONVOLUTIONS = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) -> (%a: f32[N, 13, 21, 69], "
+  private static final String IMPLICIT_CONVOLUTIONS = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) "
+        + "-> (%a: f32[N, 13, 21, 69], "
         + "%b: f32[N, 7, 20, 70], %c: f32[N, 48, 14, 14], %d: f32[N, 13, 10, 35], %e: f32[N, 9, 10, 35], "
         + "%f: f32[N, 7, 10, 35]) opset(ai.onnx=13) {\n"
         + "  const %q: f32[9, 16, 7, 7] = dense<" + dense(9 * 16 * 49, 0.1) + ">\n"

@@ -436,7 +436,8 @@ public final class GemmGenerator {
                 // Loaded for every valid row (in bounds), counted only after the last K block.
                 s.append("  %rbp").append(i).append(" = getelementptr float, ptr %biasp, i64 ").append(i).append('\n');
                 s.append("  %rbl").append(i).append(" = load float, ptr %rbp").append(i).append(", align 4\n");
-                s.append("  %rbs").append(i).append(" = select i1 %islast, float %rbl").append(i).append(", float 0.0\n");
+                s.append("  %rbs").append(i).append(" = select i1 %islast, float %rbl").append(i)
+                        .append(", float 0.0\n");
                 s.append("  %rbi").append(i).append(" = insertelement ").append(vt).append(" poison, float %rbs")
                         .append(i).append(", i64 0\n");
                 s.append("  %rbv").append(i).append(" = shufflevector ").append(vt).append(" %rbi").append(i)
@@ -566,7 +567,8 @@ public final class GemmGenerator {
         }
         mask.append('>');
         s.append("  %tr = shufflevector <").append(wide).append(" x float> ").append(lo).append(", <").append(wide)
-                .append(" x float> ").append(hi).append(", <").append(mr * vw).append(" x i32> ").append(mask).append('\n');
+                .append(" x float> ").append(hi).append(", <").append(mr * vw).append(" x i32> ").append(mask)
+                .append('\n');
         s.append("  %vdo = mul i64 %kk, ").append(mr).append('\n');
         s.append("  %vdp = getelementptr float, ptr %panel, i64 %vdo\n");
         s.append("  store <").append(mr * vw).append(" x float> %tr, ptr %vdp, align 4\n");
