@@ -169,12 +169,13 @@ public final class ModelCompiler {
     Map<String, Tensor> constants = new LinkedHashMap<>(graph.constants());
     java.util.Set<Integer> widths = new java.util.TreeSet<>();
     targets.forEach(t -> widths.add(GemmGenerator.Blocking.defaults(t).nr()));
-    MatrixProducts.prepackableA(graph).forEach((name, mk) -> {
+    MatrixProducts.Prepackable prepackable = MatrixProducts.prepackable(graph);
+    prepackable.left().forEach((name, mk) -> {
       float[] packed = GemmGenerator.packA(constants.remove(name).floats(), Math.toIntExact(mk[0]),
           Math.toIntExact(mk[1]));
       constants.put(MatrixProducts.packedNameA(name), Tensor.ofFloats(new long[] {packed.length}, packed));
     });
-    MatrixProducts.prepackableB(graph).forEach((name, kn) -> {
+    prepackable.right().forEach((name, kn) -> {
       float[] b = constants.remove(name).floats();
       for (int nr : widths) {
         float[] packed = GemmGenerator.packB(b, Math.toIntExact(kn[0]), Math.toIntExact(kn[1]), nr);

@@ -319,8 +319,11 @@ public final class LoweringRules {
       if (ctx.node().hasInput(2)) {
         q = op(BinaryOp.ADD, q, Exprs.as(quantParam(ctx, 2, idx), DType.FLOAT32));
       }
-      double[] range = integerRange(ctx, t);
-      q = op(BinaryOp.MAX, c(range[0], q), op(BinaryOp.MIN, c(range[1], q), q));
+      if (t.isFloatingPoint() || t.bits() > 16) {
+        throw new UnsupportedModelException(ctx.node().describe() + ": quantization to " + t
+            + " cannot be compiled");
+      }
+      q = op(BinaryOp.MAX, c(Reduction.minOf(t), q), op(BinaryOp.MIN, c(Reduction.maxOf(t), q), q));
       return Exprs.as(q, t);
     });
     put("DequantizeLinear", (ctx, idx) -> {
@@ -336,9 +339,7 @@ public final class LoweringRules {
 
   /** A scale or zero point of (de)quantization at an element: per tensor (one value) or along {@code axis}. */
   private static Expr quantParam(LowerContext ctx, int input, List<Expr> idx) {
-    if (ctx.attrInt("block_size") != 0) {
-      throw new UnsupportedModelException(ctx.node().describe() + ": blocked quantization cannot be compiled");
-    }
+    // Blocked quantization (block_size) is refused by the type rule before lowering.
     TensorType p = ctx.inputType(input);
     if (p.shape().rank() == 0) {
       return ctx.input(input, List.of());
@@ -349,18 +350,6 @@ public final class LoweringRules {
     }
     int axis = ctx.axis(ctx.attrInt("axis"), idx.size(), "axis");
     return ctx.input(input, List.of(idx.get(axis)));
-  }
-
-  private static double[] integerRange(LowerContext ctx, DType t) {
-    switch (t) {
-      case INT8: return new double[] {-128, 127};
-      case UINT8: return new double[] {0, 255};
-      case INT16: return new double[] {-32768, 32767};
-      case UINT16: return new double[] {0, 65535};
-      default:
-        throw new UnsupportedModelException(ctx.node().describe() + ": quantization to " + t
-            + " cannot be compiled");
-    }
   }
 
   /** A Clip bound from the attribute (before opset 11) or a constant input. */

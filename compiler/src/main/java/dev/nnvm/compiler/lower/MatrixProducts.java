@@ -194,57 +194,71 @@ public final class MatrixProducts {
     return b + "#packed-nr" + nr;
   }
 
-  /**
-   * Constants that are only ever read as the shared right operand B of a
-   * matrix product (weights [K, N] of MatMul, Gemm or nnvm.MatMulBias), as
-   * name to {K, N}: the compiler can store them packed for the GEMM
-   * ({@link dev.nnvm.compiler.codegen.llvm.GemmGenerator#packB}) instead of
-   * as they are, and the GEMM skips packing them on every call.
-   */
-  public static Map<String, long[]> prepackableB(Graph graph) {
-    return prepackable(graph, false);
-  }
-
   /** The weights-blob name of constant {@code a} pre-packed for every GEMM (strips of MR rows). */
   public static String packedNameA(String a) {
     return a + "#packed-mr";
   }
 
   /**
-   * Constants that are only ever read as the shared left operand A of a
-   * matrix product (a convolution's weights [M, C*KH*KW]), as name to
-   * {M, K}: stored packed ({@link dev.nnvm.compiler.codegen.llvm.GemmGenerator#packA}).
+   * The constants the compiler can store packed for the GEMM, as name to
+   * their matrix sizes: {@code left}, those only ever read as the shared left
+   * operand A of a product (a convolution's weights [M, C*KH*KW], to {M, K};
+   * {@link dev.nnvm.compiler.codegen.llvm.GemmGenerator#packA}), and
+   * {@code right}, those only ever read as the shared right operand B
+   * (weights [K, N] of MatMul, Gemm or nnvm.MatMulBias, to {K, N};
+   * {@link dev.nnvm.compiler.codegen.llvm.GemmGenerator#packB}); the GEMM then
+   * skips packing them on every call.
    */
-  public static Map<String, long[]> prepackableA(Graph graph) {
-    return prepackable(graph, true);
-  }
+  public record Prepackable(Map<String, long[]> left, Map<String, long[]> right) {}
 
-  private static Map<String, long[]> prepackable(Graph graph, boolean left) {
-    Map<String, long[]> candidates = new LinkedHashMap<>();
-    Set<String> otherUses = new java.util.HashSet<>();
-    graph.outputs().forEach(o -> otherUses.add(o.name()));
+  /** The pre-packable constants of a graph (each node planned once). */
+  public static Prepackable prepackable(Graph graph) {
+    Map<String, long[]> left = new LinkedHashMap<>();
+    Map<String, long[]> right = new LinkedHashMap<>();
+    Set<String> otherLeft = new java.util.HashSet<>();
+    Set<String> otherRight = new java.util.HashSet<>();
+    graph.outputs().forEach(o -> {
+      otherLeft.add(o.name());
+      otherRight.add(o.name());
+    });
     for (Node n : graph.nodes()) {
       Plan p = plan(n, graph);
-      String operand = p == null ? null : left ? p.a() : p.b();
-      Expr stride = p == null ? null : left ? p.aStride() : p.bStride();
-      Expr rows = p == null ? null : left ? p.m() : p.k();
-      Expr cols = p == null ? null : left ? p.k() : p.n();
-      boolean shared = p != null && (left || (p.im2col() == null && !p.rowBias()))
-          && (isZero(stride) || (left && Long.valueOf(1).equals(Exprs.constValue(p.batches()))))
-          && Exprs.constValue(rows) != null && Exprs.constValue(cols) != null
-          && graph.constants().containsKey(operand)
-          && n.inputs().stream().filter(operand::equals).count() == 1
-          && (p.epilogue() == null || !p.epilogue().inputs().contains(operand));
+      String a = shared(n, graph, p, true);
+      String b = shared(n, graph, p, false);
       for (String in : n.inputs()) {
-        if (shared && in.equals(operand)) {
-          candidates.put(in, new long[] {Exprs.constValue(rows), Exprs.constValue(cols)});
+        if (in.equals(a)) {
+          left.put(in, new long[] {Exprs.constValue(p.m()), Exprs.constValue(p.k())});
         } else {
-          otherUses.add(in);
+          otherLeft.add(in);
+        }
+        if (in.equals(b)) {
+          right.put(in, new long[] {Exprs.constValue(p.k()), Exprs.constValue(p.n())});
+        } else {
+          otherRight.add(in);
         }
       }
     }
-    candidates.keySet().removeAll(otherUses);
-    return candidates;
+    left.keySet().removeAll(otherLeft);
+    right.keySet().removeAll(otherRight);
+    return new Prepackable(left, right);
+  }
+
+  /** The constant operand (A when {@code left}, else B) this node's product shares across batches, or null. */
+  private static String shared(Node n, Graph graph, Plan p, boolean left) {
+    if (p == null) {
+      return null;
+    }
+    String operand = left ? p.a() : p.b();
+    Expr stride = left ? p.aStride() : p.bStride();
+    Expr rows = left ? p.m() : p.k();
+    Expr cols = left ? p.k() : p.n();
+    boolean ok = (left || (p.im2col() == null && !p.rowBias()))
+        && (isZero(stride) || (left && Long.valueOf(1).equals(Exprs.constValue(p.batches()))))
+        && Exprs.constValue(rows) != null && Exprs.constValue(cols) != null
+        && graph.constants().containsKey(operand)
+        && n.inputs().stream().filter(operand::equals).count() == 1
+        && (p.epilogue() == null || !p.epilogue().inputs().contains(operand));
+    return ok ? operand : null;
   }
 
   private static boolean isZero(Expr e) {

@@ -40,11 +40,13 @@ public enum Reduction {
     }
   }
 
-  private static double minOf(DType t) {
+  /** The smallest value of an integer type. */
+  static double minOf(DType t) {
     return t.isSigned() ? -Math.pow(2, t.bits() - 1) : 0;
   }
 
-  private static double maxOf(DType t) {
+  /** The largest value of an integer type. */
+  static double maxOf(DType t) {
     return t.isSigned() ? Math.pow(2, t.bits() - 1) - 1 : Math.pow(2, t.bits()) - 1;
   }
 }

@@ -217,10 +217,7 @@ final class WindowKernels {
 
     /** Output columns [lo, hi) whose tap kw reads inside the image. */
     long[] columns(long kw) {
-      long shift = kw * dilations[1] - padBegin[1];
-      long lo = Math.min(out[1], Math.max(0, ceilDiv(-shift, strides[1])));
-      long hi = Math.max(lo, Math.min(out[1], ceilDiv(in[1] - shift, strides[1])));
-      return new long[] {lo, hi};
+      return Window.insideRange(kw * dilations[1] - padBegin[1], strides[1], in[1], out[1]);
     }
   }
 
@@ -348,8 +345,9 @@ final class WindowKernels {
       for (long kw = 0; kw < g.kernel()[1]; kw++) {
         long shift = kw * g.dilations()[1] - g.padBegin()[1];
         // Output columns whose input column ow*stride + shift lies in [0, W).
-        long lo = Math.min(g.out()[1], Math.max(0, ceilDiv(-shift, g.strides()[1])));
-        long hi = Math.max(lo, Math.min(g.out()[1], ceilDiv(g.in()[1] - shift, g.strides()[1])));
+        long[] inside = Window.insideRange(shift, g.strides()[1], g.in()[1], g.out()[1]);
+        long lo = inside[0];
+        long hi = inside[1];
         Expr row = Exprs.i64(kw + g.kernel()[1] * kh);
         Expr rowBase = Exprs.add(Exprs.mul(Exprs.add(Exprs.mul(c, Exprs.i64(g.kernel()[0] * g.kernel()[1])), row),
             rowLength), Exprs.mul(r, Exprs.i64(g.out()[1])));
@@ -385,8 +383,9 @@ final class WindowKernels {
         // Plane (a, b), row r, column q: the input at (r*sh + a - top, q*sw + b - left).
         SourceRow src = SourceRow.of(Exprs.add(Exprs.mul(r, Exprs.i64(st[0])), Exprs.i64(a - pads[0])), in[0]);
         long shift = b - pads[1];
-        long lo = Math.min(ldx, Math.max(0, ceilDiv(-shift, st[1])));
-        long hi = Math.max(lo, Math.min(ldx, ceilDiv(in[1] - shift, st[1])));
+        long[] inside = Window.insideRange(shift, st[1], in[1], ldx);
+        long lo = inside[0];
+        long hi = inside[1];
         Expr planeIndex = Exprs.add(Exprs.mul(c, Exprs.i64(st[0] * st[1])), Exprs.i64(a * st[1] + b));
         Expr rowBase = Exprs.mul(Exprs.add(Exprs.mul(planeIndex, Exprs.i64(rows)), r), Exprs.i64(ldx));
         Stmt row = zerosCopyZeros(padded, rowBase, q, lo, hi, ldx, col -> ctx.input(0, List.of(Exprs.i64(0), c,
@@ -450,10 +449,6 @@ final class WindowKernels {
           Stmt.ForKind.VECTORIZABLE));
     }
     return new Stmt.Seq(parts);
-  }
-
-  private static long ceilDiv(long a, long b) {
-    return Math.floorDiv(a + b - 1, b);
   }
 
   private static Accumulation pool(LowerContext ctx, List<Expr> out, boolean max) {

@@ -205,4 +205,16 @@ public final class Window {
   static long ceilDiv(long a, long b) {
     return -Math.floorDiv(-a, b);
   }
+
+  /**
+   * The output positions {@code [lo, hi)} of {@code [0, outSize)} whose input
+   * position {@code o * stride + shift} lies inside {@code [0, inSize)}
+   * (empty as {@code lo == hi}): the part of a window tap that reads the image
+   * rather than its padding.
+   */
+  public static long[] insideRange(long shift, long stride, long inSize, long outSize) {
+    long lo = Math.min(outSize, Math.max(0, ceilDiv(-shift, stride)));
+    long hi = Math.max(lo, Math.min(outSize, ceilDiv(inSize - shift, stride)));
+    return new long[] {lo, hi};
+  }
 }
