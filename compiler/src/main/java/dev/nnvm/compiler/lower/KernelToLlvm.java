@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.lower;
 
+import dev.nnvm.compiler.codegen.llvm.ExpF32;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.runtime.DType;
 import java.util.ArrayList;
@@ -564,41 +565,15 @@ public final class KernelToLlvm {
     return r;
   }
 
-  /**
-   * exp for f32 inline, so loops over it vectorize: clamp, split
-   * x = n ln2 + r with |r| <= ln2/2 (ln2 in two parts), a degree-6
-   * polynomial for e^r (Cephes' expf coefficients, about 1 ulp), and 2^n
-   * built in the exponent bits.
-   */
+  /** exp for f32 inline (see {@link ExpF32}), so loops over it vectorize. */
   private String expF32(String x) {
-    String hi = call(intrinsic("minnum", DType.FLOAT32, 2), DType.FLOAT32, x, f32(88.3762626647949));
-    String c = call(intrinsic("maxnum", DType.FLOAT32, 2), DType.FLOAT32, hi, f32(-87.3365447504));
-    String scaled = op("fmul", c, f32(1.44269504088896341));
-    String n = call(intrinsic("rint", DType.FLOAT32, 1), DType.FLOAT32, scaled);
-    String r1 = op("fsub", c, op("fmul", n, f32(0.693359375)));
-    String r = op("fsub", r1, op("fmul", n, f32(-2.12194440e-4)));
-    String p = f32(1.9875691500e-4);
-    for (double coef : new double[] {1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
-        5.0000001201e-1}) {
-      p = op("fadd", op("fmul", p, r), f32(coef));
+    List<String> lines = new ArrayList<>();
+    String result = ExpF32.emit(this::next, lines, 1, x);
+    lines.forEach(this::line);
+    for (String d : ExpF32.declarations(1)) {
+      declarations.putIfAbsent(d.substring(d.indexOf('@'), d.indexOf('(')), d);
     }
-    String r2 = op("fmul", r, r);
-    String y = op("fadd", op("fadd", op("fmul", p, r2), r), f32(1.0));
-    String ni = next();
-    line(ni + " = fptosi float " + n + " to i32");
-    String biased = next();
-    line(biased + " = add i32 " + ni + ", 127");
-    String bits = next();
-    line(bits + " = shl i32 " + biased + ", 23");
-    String pow2 = next();
-    line(pow2 + " = bitcast i32 " + bits + " to float");
-    String result = op("fmul", y, pow2);
-    // NaN stays NaN (the clamps above would turn it into a number).
-    String nan = next();
-    line(nan + " = fcmp uno float " + x + ", " + x);
-    String out = next();
-    line(out + " = select i1 " + nan + ", float " + x + ", float " + result);
-    return out;
+    return result;
   }
 
   /**
