@@ -26,7 +26,7 @@ import java.util.Random;
  * A an input [M, K], B a constant [K, N]) against ONNX Runtime on the same
  * model, same threads: GFLOP/s of each and the ratio.
  *
- * <pre>java -cp ... dev.nnvm.benchmarks.GemmThroughput [THREADS] [RUNS]</pre>
+ * <pre>java -cp ... dev.nnvm.benchmarks.GemmThroughput [THREADS] [RUNS] [MxNxK ...]</pre>
  */
 public final class GemmThroughput {
   private GemmThroughput() {}
@@ -35,6 +35,13 @@ public final class GemmThroughput {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     long[][] shapes = {{1024, 1024, 1024}, {4096, 384, 384}, {4096, 1536, 384}, {4096, 384, 1536}, {128, 384, 384}};
+    if (args.length > 2) {
+      // Shapes given on the command line as MxNxK.
+      shapes = new long[args.length - 2][];
+      for (int i = 2; i < args.length; i++) {
+        shapes[i - 2] = java.util.Arrays.stream(args[i].split("x")).mapToLong(Long::parseLong).toArray();
+      }
+    }
     System.out.printf("%-22s %8s %12s %12s %10s%n", "M x N x K", "threads", "ours GF/s", "ORT GF/s", "ours/ORT");
     for (long[] s : shapes) {
       long m = s[0];
