@@ -60,15 +60,13 @@ import java.util.function.Supplier;
  */
 public final class ModelCompiler {
   /**
-   * Passes the CPU code generator asks the optimizer to skip. FuseAttention:
-   * its attention kernel is still slower than batched GEMMs plus the softmax
-   * kernel (all-MiniLM-L6-v2, batch 1 x 128, one thread: 81.5 ms fused vs
-   * 34.9 ms unfused), at the price of a larger workspace (the score matrices
-   * are materialized). AlterOpLayout: NCHW convolutions run on the packed
-   * GEMM (image columns x weights), blocked NCHW8c ones only as direct loops,
-   * which are far slower (light ResNet-50, 1 thread: see benchmarks/RESULTS.md).
+   * Passes the CPU code generator asks the optimizer to skip. AlterOpLayout:
+   * NCHW convolutions run on the packed GEMM (image columns x weights),
+   * blocked NCHW8c ones only as direct loops, which are far slower (light
+   * ResNet-50, 1 thread: see benchmarks/RESULTS.md). FuseAttention runs: its
+   * nodes compile to the fused attention kernel (AttentionGenerator).
    */
-  public static final List<String> CPU_DISABLED_PASSES = List.of("FuseAttention", "AlterOpLayout");
+  public static final List<String> CPU_DISABLED_PASSES = List.of("AlterOpLayout");
 
   private final ArtifactCache cache;
   private final Consumer<CompileResult.Phase> progress;

@@ -2,6 +2,7 @@ package dev.nnvm.compiler.lower;
 
 import dev.nnvm.compiler.analysis.MemoryPlan;
 import dev.nnvm.compiler.analysis.SymbolicSize;
+import dev.nnvm.compiler.codegen.llvm.AttentionGenerator;
 import dev.nnvm.compiler.codegen.llvm.CpuTarget;
 import dev.nnvm.compiler.codegen.llvm.GemmGenerator;
 import dev.nnvm.compiler.ir.Graph;
@@ -9,6 +10,7 @@ import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.runtime.DType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,6 +29,9 @@ public final class ModelToLlvm {
 
   /** The exported entry point's name. */
   public static final String ENTRY = "nnvm_model_run";
+
+  /** The fused attention kernel's symbol (one function serves every attention node). */
+  static final String ATTENTION = "nnvm_attention";
 
   /**
    * Matrix products use at most this many threads; their packing scratch is
@@ -88,6 +93,11 @@ public final class ModelToLlvm {
     long packing = 0;
     long columns = 0;
     for (Node n : graph.nodes()) {
+      AttentionPlan attention = AttentionPlan.of(n, graph);
+      if (attention != null) {
+        steps.add(new Step(null, null, null, null, null, null, null, null, attention));
+        continue;
+      }
       MatrixProducts.Plan mm = MatrixProducts.plan(n, graph);
       Kernel epilogue = null;
       if (mm != null) {
@@ -152,10 +162,10 @@ public final class ModelToLlvm {
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
-        steps.add(new Step(null, gk, tall, mm, im2col, offsets, compact, epilogue));
+        steps.add(new Step(null, gk, tall, mm, im2col, offsets, compact, epilogue, null));
       } else {
         Kernel k = unique(lowering.lower(n, graph), seenNames);
-        steps.add(new Step(k, null, null, null, null, null, null, null));
+        steps.add(new Step(k));
         epilogue = k;
         if (isDenseConv(n)) {
           slowConvolutions.add(n.name());
@@ -170,7 +180,9 @@ public final class ModelToLlvm {
     String loops = mergeDeclarations(defs.toString());
     // The matrix module opens with the target triple, which LLVM accepts only before type definitions.
     String matrices = gemmKernels.isEmpty() ? "" : gemm.module(gemmKernels);
-    ir.append(dedupeDeclarations(matrices, CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
+    String attention = steps.stream().anyMatch(s -> s.attention() != null)
+        ? new AttentionGenerator(target).function(ATTENTION) : "";
+    ir.append(dedupeDeclarations(matrices, attention + CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
         + "declare i64 @llvm.smin.i64(i64, i64)\n"
         + "declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1)\n"));
     if (!slowConvolutions.isEmpty()) {
@@ -215,7 +227,11 @@ public final class ModelToLlvm {
    */
   private record Step(Kernel loop, GemmGenerator.Kernel gemm, GemmGenerator.Kernel tallGemm,
       MatrixProducts.Plan product, Kernel im2col, String tapOffsets, Kernel compact,
-      Kernel epilogue) {}
+      Kernel epilogue, AttentionPlan attention) {
+    Step(Kernel loop) {
+      this(loop, null, null, null, null, null, null, null, null);
+    }
+  }
 
   private static Kernel unique(Kernel k, Map<String, Integer> seen) {
     int dup = seen.merge(k.name(), 1, Integer::sum);
@@ -333,6 +349,10 @@ public final class ModelToLlvm {
     b.append("  ").append(scratch).append(" = getelementptr i8, ptr ").append(columns).append(", i64 ")
         .append(columnBytes).append('\n');
     for (Step step : steps) {
+      if (step.attention() != null) {
+        attentionCall(b, step.attention(), pointers, pfor, threads);
+        continue;
+      }
       if (step.gemm() != null) {
         gemmCall(b, t, step, pointers, columns, scratch, pfor, gemmThreads, threads);
       }
@@ -549,6 +569,27 @@ public final class ModelToLlvm {
             bias, rBlock, scratch, pfor, gemmThreads);
       });
     });
+  }
+
+  /** One call of the fused attention kernel for a whole {@code nnvm.Attention} node. */
+  private static void attentionCall(StringBuilder b, AttentionPlan a, Pointers p, String pfor, String threads) {
+    // Operands first: computing an index or a pointer emits instructions.
+    List<String> args = new ArrayList<>();
+    for (Expr e : List.of(a.batch(), a.heads(), a.sq(), a.sk(), a.d(), a.dv())) {
+      args.add("i64 " + p.index(e));
+    }
+    for (String value : new String[] {a.q(), a.kt(), a.v()}) {
+      args.add("ptr " + p.of(value));
+    }
+    args.add("ptr " + (a.mask() == null ? "null" : p.of(a.mask())));
+    for (Expr e : List.of(a.maskOuter(), a.maskInner(), a.maskRow())) {
+      args.add("i64 " + p.index(e));
+    }
+    args.add("ptr " + p.of(a.output()));
+    args.add("float " + KernelToLlvm.floatLiteral(a.scale(), DType.FLOAT32));
+    args.add("ptr " + pfor);
+    args.add("i32 " + threads);
+    b.append("  call void @").append(ATTENTION).append('(').append(String.join(", ", args)).append(")\n");
   }
 
   private static void gemm(StringBuilder b, Counter t, Step step, String m, String n, String k, String a,
