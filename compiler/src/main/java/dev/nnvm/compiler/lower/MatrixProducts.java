@@ -52,20 +52,21 @@ public final class MatrixProducts {
    * @param epilogue a fused node computing the kernel's output from {@code result}, or null
    */
   record Plan(String a, String b, String bias, boolean rowBias, String output, String result, Expr batches, Expr m,
-      Expr n, Expr k, Expr aStride, Expr bStride, Expr cStride, Im2col im2col, Node epilogue, StoreEpilogue store) {
+      Expr n, Expr k, Expr aStride, Expr bStride, Expr cStride, Im2col im2col, Node epilogue, StoreEpilogue store,
+      boolean transposed) {
     Plan withA(String packedA) {
       return new Plan(packedA, b, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
-          epilogue, store);
+          epilogue, store, transposed);
     }
 
     Plan withB(String packedB) {
       return new Plan(a, packedB, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
-          epilogue, store);
+          epilogue, store, transposed);
     }
 
     Plan withEpilogue(String output, Node epilogue, StoreEpilogue store) {
       return new Plan(a, b, bias, rowBias, output, result, batches, m, n, k, aStride, bStride, cStride, im2col,
-          epilogue, store);
+          epilogue, store, transposed);
     }
   }
 
@@ -186,7 +187,8 @@ public final class MatrixProducts {
     Expr nE = Exprs.dim(nDim);
     Expr kE = Exprs.dim(kDim);
     return new Plan(n.input(0), n.input(1), biased ? n.input(2) : null, false, n.output(0), n.output(0), batches, m,
-        nE, kE, Exprs.mul(m, kE), batchedB ? Exprs.mul(kE, nE) : Exprs.i64(0), Exprs.mul(m, nE), null, null, null);
+        nE, kE, Exprs.mul(m, kE), batchedB ? Exprs.mul(kE, nE) : Exprs.i64(0), Exprs.mul(m, nE), null, null, null,
+        false);
   }
 
   /** The weights-blob name of constant {@code b} pre-packed for GEMM kernels with register width {@code nr}. */
@@ -209,7 +211,13 @@ public final class MatrixProducts {
    * {@link dev.nnvm.compiler.codegen.llvm.GemmGenerator#packB}); the GEMM then
    * skips packing them on every call.
    */
-  public record Prepackable(Map<String, long[]> left, Map<String, long[]> right) {}
+  public record Prepackable(Map<String, long[]> left, Map<String, long[]> right,
+      Map<String, long[]> rightTransposed) {}
+
+  /** The weights-blob name of constant {@code a} [M, K] stored transposed and packed as B for width {@code nr}. */
+  public static String packedNameT(String a, int nr) {
+    return a + "#packed-t-nr" + nr;
+  }
 
   /** The pre-packable constants of a graph (each node planned once). */
   public static Prepackable prepackable(Graph graph) {
@@ -221,13 +229,15 @@ public final class MatrixProducts {
       otherLeft.add(o.name());
       otherRight.add(o.name());
     });
+    Map<String, long[]> rightTransposed = new LinkedHashMap<>();
     for (Node n : graph.nodes()) {
       Plan p = plan(n, graph);
       String a = shared(n, graph, p, true);
       String b = shared(n, graph, p, false);
       for (String in : n.inputs()) {
         if (in.equals(a)) {
-          left.put(in, new long[] {Exprs.constValue(p.m()), Exprs.constValue(p.k())});
+          (p.transposed() ? rightTransposed : left).put(in, new long[] {Exprs.constValue(p.m()),
+              Exprs.constValue(p.k())});
         } else {
           otherLeft.add(in);
         }
@@ -239,8 +249,14 @@ public final class MatrixProducts {
       }
     }
     left.keySet().removeAll(otherLeft);
+    rightTransposed.keySet().removeAll(otherLeft);
+    // Read both ways (by a transposed and a plain product): stored as it is, packed on every call.
+    Set<String> both = new java.util.HashSet<>(left.keySet());
+    both.retainAll(rightTransposed.keySet());
+    left.keySet().removeAll(both);
+    rightTransposed.keySet().removeAll(both);
     right.keySet().removeAll(otherRight);
-    return new Prepackable(left, right);
+    return new Prepackable(left, right, rightTransposed);
   }
 
   /** The constant operand (A when {@code left}, else B) this node's product shares across batches, or null. */
@@ -296,6 +312,12 @@ public final class MatrixProducts {
     Expr imageStride = Exprs.i64(xs[0] * xs[1] * xs[2]);
     boolean pointwise = ws[2] == 1 && ws[3] == 1 && os[1] == xs[1] && os[2] == xs[2] && unitStrides(n);
     Im2col im2col = null;
+    // Pixels the weights x image form computes: an implicit convolution's run along the padded rows.
+    long computed = pixels;
+    if (!pointwise && unitDilations(n)) {
+      long sw = n.attribute("strides") == null ? 1 : n.attribute("strides").asInts()[1];
+      computed = os[1] * (os[2] + (ws[3] - 1) / sw);
+    }
     if (!pointwise) {
       TensorType image = new TensorType(DType.FLOAT32, dev.nnvm.runtime.Shape.of(1, xs[0], xs[1], xs[2]));
       BufferRef imageBuf = new BufferRef(n.input(0), DType.FLOAT32, List.of(Exprs.i64(xs[0]), Exprs.i64(xs[1]),
@@ -346,7 +368,46 @@ public final class MatrixProducts {
     }
     return new Plan(n.input(1), n.input(0), bias, true, n.output(0), n.output(0), batches, Exprs.i64(ws[0]),
         Exprs.i64(pixels), Exprs.i64(k), Exprs.i64(0), pointwise ? imageStride : Exprs.i64(0),
-        Exprs.i64(ws[0] * pixels), im2col, null, null);
+        Exprs.i64(ws[0] * pixels), im2col, null, null, k <= TRANSPOSED_MAX_K && transposedIsTighter(pixels, computed,
+        ws[0]));
+  }
+
+  /** Pixels past which a transposed product is not considered (its image re-read per channel tile leaves L2). */
+  static final long TRANSPOSED_MAX_PIXELS = 256;
+
+  /**
+   * Products longer than this stay weights x image: a transposed product sums the whole K at once, and
+   * ResNet's 7x7 3x3 layer (K = 4608, a 590 KB weights strip per 32 channels) ran at 181 GFLOP/s so
+   * against 190 the other way, while its 14x14 one (K = 2304) went from 218 to 236 (ConvThroughput).
+   */
+  static final long TRANSPOSED_MAX_K = 2304;
+
+  /**
+   * Whether a 1x1 convolution over {@code pixels} output pixels into {@code channels} channels wastes
+   * clearly less of its register tiles as a transposed product (pixels in blocks of 6-8 rows, channels
+   * in 32-wide columns) than as weights x image (channels in 12-row blocks, pixels in 32-wide columns):
+   * ResNet's 7x7 layers fill 49 of 64 columns of the latter, its 14x14 ones 196 of 224.
+   */
+  public static boolean transposedIsTighter(long pixels, long channels) {
+    return transposedIsTighter(pixels, pixels, channels);
+  }
+
+  /** As above, where the weights x image form computes {@code columns} pixels (implicit: along padded rows). */
+  static boolean transposedIsTighter(long pixels, long columns, long channels) {
+    if (pixels > TRANSPOSED_MAX_PIXELS) {
+      return false;
+    }
+    double normal = padded(columns, 32) * (double) padded(channels, 12) / (pixels * (double) channels);
+    long rows = Long.MAX_VALUE;
+    for (int mr = 6; mr <= 8; mr++) {
+      rows = Math.min(rows, padded(pixels, mr));
+    }
+    double transposed = rows * (double) padded(channels, 32) / (pixels * (double) channels);
+    return transposed < 0.97 * normal;
+  }
+
+  private static long padded(long n, long block) {
+    return (n + block - 1) / block * block;
   }
 
   private static long[] staticDims(List<Dim> dims) {

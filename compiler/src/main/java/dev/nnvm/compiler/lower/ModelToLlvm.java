@@ -111,6 +111,12 @@ public final class ModelToLlvm {
         if (packedA) {
           mm = mm.withA(MatrixProducts.packedNameA(mm.a()));
         }
+        // A 1x1 convolution over few pixels as a transposed product, when its weights were stored for it.
+        String packedT = MatrixProducts.packedNameT(mm.a(), gemm.blocking().nr());
+        boolean transposed = mm.transposed() && weights.offsets().containsKey(packedT);
+        if (transposed) {
+          mm = mm.withA(packedT);
+        }
         // A stride-1 convolution with pre-packed weights reads the padded image directly (implicit GEMM).
         MatrixProducts.Implicit implicit = mm.im2col() == null || !packedA ? null : mm.im2col().implicit();
         // A residual Add and ReLU after the product are applied by the GEMM as it stores (not by the implicit
@@ -123,11 +129,14 @@ public final class ModelToLlvm {
         GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(mm.bias() != null && !mm.rowBias(),
             store != null && store.residual() != null, store != null && store.relu(),
             mm.bias() != null && mm.rowBias());
-        GemmGenerator.Kernel gk = implicit != null ? convKernel(gemmKernels, kind)
+        GemmGenerator.Kernel gk = transposed
+            ? transposedKernel(gemmKernels, new GemmGenerator.Epilogue(mm.bias() != null, kind.residual(), kind.relu()),
+                transposedRows(Exprs.constValue(mm.n()), target))
+            : implicit != null ? convKernel(gemmKernels, kind)
             : gemmKernel(gemmKernels, kind, packedB, packedA, packedA ? GemmGenerator.PACKED_A_MR : GemmGenerator.MR);
         // Tall products may take 12-row register blocks (chosen per call by M); pre-packed A has its own.
         Long rows = Exprs.constValue(mm.m());
-        GemmGenerator.Kernel tall = packedA || (rows != null && rows < TALL_ROWS) ? null
+        GemmGenerator.Kernel tall = packedA || transposed || (rows != null && rows < TALL_ROWS) ? null
             : gemmKernel(gemmKernels, kind, packedB, false, GemmGenerator.MR_LARGE);
         // Packing buffers are bounded by the cache blocking, so a symbolic N or K is bounded too.
         long nBound = Exprs.constValue(mm.n()) != null ? Exprs.constValue(mm.n()) : 1L << 40;
@@ -541,6 +550,10 @@ public final class ModelToLlvm {
         callKernel(b, t, step.compact(), List.of(tiles, cPtr), Map.of(), pfor, threads);
         return;
       }
+      if (cols == null && step.gemm().transposed()) {
+        transposedGemm(b, step, n, m, k, bPtr, n, aPtr, cPtr, n, bias, rPtr, pfor, gemmThreads);
+        return;
+      }
       if (cols == null) {
         gemm(b, t, step, m, n, k, aPtr, k, bPtr, n, cPtr, n, bias, rPtr, scratch, pfor, gemmThreads);
         return;
@@ -565,8 +578,13 @@ public final class ModelToLlvm {
         b.append("  ").append(at).append(" = mul i64 ").append(first).append(", ").append(cols.outCols()).append('\n');
         String cBlock = offset(b, t, cPtr, "1", at);
         String rBlock = residual == null ? "null" : offset(b, t, rPtr, "1", at);
-        gemm(b, t, step, m, pixels, k, aPtr, k, columns, Long.toString(cols.rowsPerBlock() * cols.outCols()), cBlock, n,
-            bias, rBlock, scratch, pfor, gemmThreads);
+        String ldColumns = Long.toString(cols.rowsPerBlock() * cols.outCols());
+        if (step.gemm().transposed()) {
+          transposedGemm(b, step, pixels, m, k, columns, ldColumns, aPtr, cBlock, n, bias, rBlock, pfor, gemmThreads);
+        } else {
+          gemm(b, t, step, m, pixels, k, aPtr, k, columns, ldColumns, cBlock, n, bias, rBlock, scratch, pfor,
+              gemmThreads);
+        }
       });
     });
   }
@@ -590,6 +608,19 @@ public final class ModelToLlvm {
     args.add("ptr " + pfor);
     args.add("i32 " + threads);
     b.append("  call void @").append(ATTENTION).append('(').append(String.join(", ", args)).append(")\n");
+  }
+
+  /**
+   * A transposed product: pixels are the rows, C [channels, pixels] = (X^T [pixels, K] x W^T [K, channels])^T,
+   * X the image or its columns ({@code ldx} floats a row), W the weights stored transposed and packed.
+   */
+  private static void transposedGemm(StringBuilder b, Step step, String pixels, String channels, String k, String x,
+      String ldx, String w, String c, String ldc, String bias, String r, String pfor, String threads) {
+    b.append("  call void @").append(step.gemm().name()).append("(i64 ").append(pixels).append(", i64 ")
+        .append(channels).append(", i64 ").append(k).append(", ptr ").append(x).append(", i64 ").append(ldx)
+        .append(", ptr ").append(w).append(", ptr ").append(c).append(", i64 ").append(ldc).append(", ptr ")
+        .append(bias).append(", ptr ").append(r).append(", i64 ").append(ldc).append(", ptr ").append(pfor)
+        .append(", i32 ").append(threads).append(")\n");
   }
 
   private static void gemm(StringBuilder b, Counter t, Step step, String m, String n, String k, String a,
@@ -634,11 +665,40 @@ public final class ModelToLlvm {
   }
 
   /** The GEMM function for an epilogue, packing and register block, added to the list when new. */
+  /**
+   * Pixel rows of a transposed product's register block: the count among 6-8 that pads {@code pixels}
+   * least (7 for ResNet's 49 and 196), 6 where 16 vector registers allow no more than 6 x 2 accumulators.
+   */
+  static int transposedRows(long pixels, CpuTarget target) {
+    if (target.vectorWidth() < 16) {
+      return GemmGenerator.MR;
+    }
+    int best = GemmGenerator.MR;
+    for (int mr = GemmGenerator.MR; mr <= GemmGenerator.TRANSPOSED_MAX_MR; mr++) {
+      if ((pixels + mr - 1) / mr * mr < (pixels + best - 1) / best * best) {
+        best = mr;
+      }
+    }
+    return best;
+  }
+
+  private static GemmGenerator.Kernel transposedKernel(List<GemmGenerator.Kernel> kernels,
+      GemmGenerator.Epilogue kind, int mr) {
+    for (GemmGenerator.Kernel x : kernels) {
+      if (x.transposed() && x.epilogue().equals(kind) && x.mr() == mr) {
+        return x;
+      }
+    }
+    GemmGenerator.Kernel k = GemmGenerator.Kernel.transposed("nnvm_tgemm_" + kernels.size(), kind, mr);
+    kernels.add(k);
+    return k;
+  }
+
   private static GemmGenerator.Kernel gemmKernel(List<GemmGenerator.Kernel> kernels, GemmGenerator.Epilogue kind,
       boolean packedB, boolean packedA, int mr) {
     for (GemmGenerator.Kernel x : kernels) {
-      if (!x.implicitConv() && x.epilogue().equals(kind) && x.packedB() == packedB && x.packedA() == packedA
-          && x.mr() == mr) {
+      if (!x.implicitConv() && !x.transposed() && x.epilogue().equals(kind) && x.packedB() == packedB
+          && x.packedA() == packedA && x.mr() == mr) {
         return x;
       }
     }

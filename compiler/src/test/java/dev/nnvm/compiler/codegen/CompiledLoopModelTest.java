@@ -200,6 +200,56 @@ class CompiledLoopModelTest {
     compileAndRun(prepackedWeights(), 1e-5, 1e-5, List.of("x86-64-v3"), 1, 1100);
   }
 
+  /**
+   * 1x1 convolutions over few pixels, which run as transposed products
+   * (pixels as register-block rows, channels as columns): 7x7 (49 pixels,
+   * 7-row blocks, 64 channels) with bias, a residual and ReLU; 14x14 with ReLU only and
+   * 96 channels (three 32-wide tiles); 5x3 (15 pixels: a partial row block)
+   * with 33 channels (a partial channel tile) and 37 input channels; and,
+   * on image columns, a 3x3 over 14x14 with bias and ReLU and a 1x1 with
+   * stride 2. The weights are checked to be stored for transposed products.
+   */
+  private static final String TRANSPOSED_CONVOLUTIONS = "graph main(%x: f32[N, 37, 7, 7], %y: f32[N, 64, 14, 14], "
+      + "%z: f32[N, 12, 5, 3]) -> (%a: f32[N, 64, 7, 7], %b: f32[N, 96, 14, 14], %c: f32[N, 33, 5, 3], "
+      + "%d: f32[N, 64, 14, 14], %e: f32[N, 96, 7, 7]) opset(ai.onnx=13) {\n"
+      + "  const %t3: f32[64, 64, 3, 3] = dense<" + dense(64 * 64 * 9, 0.05) + ">\n"
+      + "  const %tb: f32[64] = dense<" + dense(64, 0.3) + ">\n"
+      + "  const %s1: f32[96, 64, 1, 1] = dense<" + dense(96 * 64, 0.15) + ">\n"
+      + "  %d0 = Conv(%y, %t3, %tb) {pads = [1, 1, 1, 1]}\n  %d = Relu(%d0)\n"
+      + "  %e = Conv(%y, %s1) {strides = [2, 2]}\n"
+      + "  const %w: f32[64, 37, 1, 1] = dense<" + dense(64 * 37, 0.3) + ">\n"
+      + "  const %wb: f32[64] = dense<" + dense(64, 0.5) + ">\n"
+      + "  const %r: f32[64, 7, 7] = dense<" + dense(64 * 49, 1.0) + ">\n"
+      + "  const %v: f32[96, 64, 1, 1] = dense<" + dense(96 * 64, 0.2) + ">\n"
+      + "  const %u: f32[33, 12, 1, 1] = dense<" + dense(33 * 12, 0.4) + ">\n"
+      + "  const %ub: f32[33] = dense<" + dense(33, 0.1) + ">\n"
+      + "  %a0 = Conv(%x, %w, %wb)\n  %a1 = Add(%a0, %r)\n  %a = Relu(%a1)\n"
+      + "  %b0 = Conv(%y, %v)\n  %b = Relu(%b0)\n"
+      + "  %c = Conv(%z, %u, %ub)\n"
+      + "  return %a, %b, %c, %d, %e\n}\n";
+
+  @Test
+  void transposedPointwiseConvolutionsRunNatively() {
+    assertTrue(MatrixProducts.transposedIsTighter(49, 64) && MatrixProducts.transposedIsTighter(196, 96)
+        && MatrixProducts.transposedIsTighter(15, 33), "these shapes were meant to take the transposed product");
+    Graph g = PassManager.standard(2).run(GraphParser.parse(TRANSPOSED_CONVOLUTIONS), PassContext.standard()).graph();
+    List<String> stored = ModelCompiler.create().compile(g, CompileOptions.defaults()).manifest().weights()
+        .constants().stream().map(WeightsTable.Constant::name).toList();
+    for (String w : List.of("w", "v", "u", "t3", "s1")) {
+      assertTrue(stored.contains(MatrixProducts.packedNameT(w, GemmGenerator.Blocking.defaults(CpuTarget.host()).nr())),
+          w + " should be stored transposed and packed: " + stored);
+    }
+    compileAndRun(TRANSPOSED_CONVOLUTIONS, 1e-5, CONV_ATOL, 1, 2);
+  }
+
+  @Test
+  void avx2VariantOfTransposedProductsRunsNatively() {
+    CpuTarget v3 = CpuTarget.named("x86-64-v3");
+    org.junit.jupiter.api.Assumptions.assumeTrue(v3.runsOn(CpuTarget.host()),
+        "this CPU has no AVX2 + FMA: " + CpuTarget.host());
+    compileAndRun(TRANSPOSED_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of("x86-64-v3"), 1, 3);
+  }
+
   private static final String IMPLICIT_CONVOLUTIONS = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) "
         + "-> (%a: f32[N, 13, 21, 69], "
         + "%b: f32[N, 7, 20, 70], %c: f32[N, 48, 14, 14], %d: f32[N, 13, 10, 35], %e: f32[N, 9, 10, 35], "

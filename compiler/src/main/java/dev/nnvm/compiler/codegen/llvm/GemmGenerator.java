@@ -62,11 +62,21 @@ public final class GemmGenerator {
      */
     public static final int PACKED_A_MR = MR_LARGE;
 
+    /** The register-block rows (pixels) a transposed product may take. */
+    public static final int TRANSPOSED_MIN_MR = 4;
+    public static final int TRANSPOSED_MAX_MR = 8;
+
     /** The register-block rows of the kernel being generated. */
     private int mr = MR;
 
     /** Whether the micro-kernel being generated reads B through an offset table (implicit convolution). */
     private boolean implicitB;
+
+    /** Whether the micro-kernel being generated reads A unpacked, column-major (a transposed product). */
+    private boolean directA;
+
+    /** Declarations the kernels generated so far need beyond the fixed ones. */
+    private final Set<String> extraDeclarations = new LinkedHashSet<>();
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
@@ -117,18 +127,22 @@ public final class GemmGenerator {
      * {@code ldb} / {@code lda} unused, and skips packing them on every call).
      */
     public record Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA, int mr,
-            boolean implicitConv) {
+            boolean implicitConv, boolean transposed) {
         public Kernel {
             if (implicitConv && (!packedA || packedB)) {
                 throw new IllegalArgumentException("an implicit convolution reads pre-packed weights as A and the "
                         + "padded image as B");
+            }
+            if (transposed && (!packedB || packedA || implicitConv || epilogue.rowBias())) {
+                throw new IllegalArgumentException("a transposed product reads the image as A and pre-packed "
+                        + "weights as B, with a column bias");
             }
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(epilogue, "epilogue");
             if (!NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("GEMM kernel name '" + name + "' is not a C identifier");
             }
-            if (mr != MR && mr != MR_LARGE) {
+            if (transposed ? mr < TRANSPOSED_MIN_MR || mr > TRANSPOSED_MAX_MR : mr != MR && mr != MR_LARGE) {
                 throw new IllegalArgumentException("GEMM register block of " + mr + " rows: " + MR + " or "
                         + MR_LARGE + " only");
             }
@@ -139,17 +153,17 @@ public final class GemmGenerator {
 
         /** A and B packed on every call, {@link #MR}-row blocks. */
         public Kernel(String name, Epilogue epilogue) {
-            this(name, epilogue, false, false, MR, false);
+            this(name, epilogue, false, false, MR, false, false);
         }
 
         /** {@link #MR}-row blocks, or {@link #PACKED_A_MR} with pre-packed A. */
         public Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA) {
-            this(name, epilogue, packedB, packedA, packedA ? PACKED_A_MR : MR, false);
+            this(name, epilogue, packedB, packedA, packedA ? PACKED_A_MR : MR, false, false);
         }
 
         /** A product (not an implicit convolution). */
         public Kernel(String name, Epilogue epilogue, boolean packedB, boolean packedA, int mr) {
-            this(name, epilogue, packedB, packedA, mr, false);
+            this(name, epilogue, packedB, packedA, mr, false, false);
         }
 
         /**
@@ -167,7 +181,27 @@ public final class GemmGenerator {
          * }</pre>
          */
         public static Kernel implicitConv(String name, Epilogue epilogue) {
-            return new Kernel(name, epilogue, false, true, PACKED_A_MR, true);
+            return new Kernel(name, epilogue, false, true, PACKED_A_MR, true, false);
+        }
+
+        /**
+         * A transposed product, for convolutions with few output pixels: pixels are the {@code mr} rows of
+         * the register block and output channels its columns, so neither is padded to a tile much larger
+         * than it. Computes {@code C[n, m] = sum_k X[k, m] * W[n, k]}, all K at once (no K blocks):
+         * <pre>{@code
+         * void g(int64_t M,              // pixels
+         *        int64_t N,              // output channels
+         *        int64_t K,              // input channels (or image columns)
+         *        const float* X, int64_t ldx,  // [K, ldx]: pixel m of row k at X[k * ldx + m]
+         *        const float* W,         // the weights [N, K] transposed and packed by packB as [K, N]
+         *        float* C, int64_t ldc,  // [N, ldc]: channel n, pixel m at C[n * ldc + m]
+         *        const float* bias,      // [N], read with a bias epilogue
+         *        const float* R, int64_t ldr,  // residual laid out like C
+         *        parallel_for, int32_t threads);
+         * }</pre>
+         */
+        public static Kernel transposed(String name, Epilogue epilogue, int mr) {
+            return new Kernel(name, epilogue, true, false, mr, false, true);
         }
     }
 
@@ -294,11 +328,18 @@ public final class GemmGenerator {
     }
 
     private String kernel(Kernel kernel) {
-        if (blocking.mc() % kernel.mr() != 0) {
+        if (!kernel.transposed() && blocking.mc() % kernel.mr() != 0) {
             throw new IllegalArgumentException("GEMM blocking " + blocking + ": mc is not a multiple of "
                     + kernel.mr() + " rows");
         }
         mr = kernel.mr();
+        if (kernel.transposed()) {
+            return TRANSPOSED_SKELETON
+                    .replace("$G", kernel.name())
+                    .replace("$MR", Integer.toString(mr))
+                    .replace("$NR", Integer.toString(blocking.nr()))
+                    .replace("$ATTRS", attributes()) + microKernel(kernel);
+        }
         if (kernel.implicitConv()) {
             return CONV_SKELETON
                     .replace("$G", kernel.name())
@@ -362,9 +403,19 @@ public final class GemmGenerator {
         StringBuilder s = new StringBuilder();
         s.append("define internal void @").append(g).append(".ukernel(i64 %kc, ptr noalias %ap, ptr noalias %bp, ")
                 .append("ptr %c, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr")
-                .append(kernel.implicitConv() ? ", ptr noalias %offs" : "").append(") ")
+                .append(kernel.implicitConv() ? ", ptr noalias %offs" : "")
+                .append(kernel.transposed() ? ", i64 %lda" : "").append(") ")
                 .append(attributes()).append(" {\nentry:\n");
         implicitB = kernel.implicitConv();
+        directA = kernel.transposed();
+        if (directA) {
+            // Row i of A is pixel i: X[k * lda + i]; rows past the block's last read that one (never stored).
+            s.append("  %mrm1 = sub i64 %mr, 1\n");
+            for (int i = 0; i < mr; i++) {
+                s.append("  %arc").append(i).append(" = call i64 @llvm.smin.i64(i64 ").append(i).append(", i64 %mrm1)\n");
+                s.append("  %arow").append(i).append(" = getelementptr float, ptr %ap, i64 %arc").append(i).append('\n');
+            }
+        }
         for (int i = 0; i < mr; i++) {
             s.append("  %pfo").append(i).append(" = mul i64 %ldc, ").append(i).append('\n');
             s.append("  %pfp").append(i).append(" = getelementptr float, ptr %c, i64 %pfo").append(i).append('\n');
@@ -422,6 +473,10 @@ public final class GemmGenerator {
                         .append("(ptr %bsp").append(v).append(", i32 4, ").append(mt).append(" %lm").append(v)
                         .append(", ").append(vt).append(" zeroinitializer)\n");
             }
+        }
+        if (kernel.transposed()) {
+            transposedStore(s, ep, vw, nv);
+            return s.append("}\n\n").toString();
         }
         s.append("  br label %row0\n");
         for (int i = 0; i < mr; i++) {
@@ -494,6 +549,99 @@ public final class GemmGenerator {
         }
         s.append("done:\n  ret void\n}\n\n");
         return s.toString();
+    }
+
+    /**
+     * The store of a transposed product's block: the whole K was summed (no earlier partial block to add),
+     * so each of the block's columns (an output channel) gets its {@code mr} pixels, bias, residual and
+     * ReLU as one short vector: the {@code mr} row vectors are concatenated and each column picked out by
+     * one shuffle, then stored (masked to the valid pixels) at {@code c + column * ldc}.
+     */
+    private void transposedStore(StringBuilder s, Epilogue ep, int vw, int nv) {
+        String rt = "<" + mr + " x float>";
+        String rm = "<" + mr + " x i1>";
+        extraDeclarations.add("declare " + rt + " @llvm.masked.load.v" + mr + "f32.p0(ptr, i32 immarg, " + rm + ", "
+                + rt + ")");
+        extraDeclarations.add("declare void @llvm.masked.store.v" + mr + "f32.p0(" + rt + ", ptr, i32 immarg, " + rm
+                + ")");
+        s.append("  %mr32 = trunc i64 %mr to i32\n");
+        s.append("  %mrv0 = insertelement <").append(mr).append(" x i32> poison, i32 %mr32, i64 0\n");
+        s.append("  %mrv = shufflevector <").append(mr).append(" x i32> %mrv0, <").append(mr).append(" x i32> poison, <")
+                .append(mr).append(" x i32> zeroinitializer\n");
+        s.append("  %rowmask = icmp ult <").append(mr).append(" x i32> ").append(stepVector(mr, 0)).append(", %mrv\n");
+        int rows2 = Integer.highestOneBit(mr - 1) << 1;
+        for (int v = 0; v < nv; v++) {
+            List<String> parts = new ArrayList<>();
+            for (int i = 0; i < rows2; i++) {
+                if (i >= mr) {
+                    parts.add("poison");
+                    continue;
+                }
+                String x = "%tacc." + i + "." + v;
+                if (ep.bias()) {
+                    s.append("  %tb.").append(i).append('.').append(v).append(" = fadd <").append(vw).append(" x float> ")
+                            .append(x).append(", %bias").append(v).append('\n');
+                    x = "%tb." + i + "." + v;
+                }
+                parts.add(x);
+            }
+            int width = vw;
+            int level = 0;
+            while (parts.size() > 1) {
+                List<String> next = new ArrayList<>();
+                for (int j = 0; j < parts.size(); j += 2) {
+                    String name = "%tcat." + v + "." + level + "." + j / 2;
+                    s.append("  ").append(name).append(" = shufflevector <").append(width).append(" x float> ")
+                            .append(parts.get(j)).append(", <").append(width).append(" x float> ").append(parts.get(j + 1))
+                            .append(", ").append(indexVector(0, 2 * width)).append('\n');
+                    next.add(name);
+                }
+                parts = next;
+                width *= 2;
+                level++;
+            }
+            String all = parts.get(0);
+            for (int l = 0; l < vw; l++) {
+                String id = v + "." + l;
+                int column = v * vw + l;
+                s.append("  %tok.").append(id).append(" = icmp slt i64 ").append(column).append(", %nr\n");
+                s.append("  %tcm.").append(id).append(" = select i1 %tok.").append(id).append(", ").append(rm)
+                        .append(" %rowmask, ").append(rm).append(" zeroinitializer\n");
+                StringBuilder pick = new StringBuilder("<");
+                for (int i = 0; i < mr; i++) {
+                    pick.append(i == 0 ? "" : ", ").append("i32 ").append(i * vw + l);
+                }
+                pick.append('>');
+                String x = "%tx." + id;
+                s.append("  ").append(x).append(" = shufflevector <").append(width).append(" x float> ").append(all)
+                        .append(", <").append(width).append(" x float> poison, <").append(mr).append(" x i32> ")
+                        .append(pick).append('\n');
+                s.append("  %tco.").append(id).append(" = mul i64 %ldc, ").append(column).append('\n');
+                s.append("  %tcp.").append(id).append(" = getelementptr float, ptr %c, i64 %tco.").append(id).append('\n');
+                if (ep.residual()) {
+                    s.append("  %tro.").append(id).append(" = mul i64 %ldr, ").append(column).append('\n');
+                    s.append("  %trp.").append(id).append(" = getelementptr float, ptr %rp, i64 %tro.").append(id)
+                            .append('\n');
+                    s.append("  %tres.").append(id).append(" = call ").append(rt).append(" @llvm.masked.load.v").append(mr)
+                            .append("f32.p0(ptr %trp.").append(id).append(", i32 4, ").append(rm).append(" %tcm.").append(id)
+                            .append(", ").append(rt).append(" zeroinitializer)\n");
+                    s.append("  %tx2.").append(id).append(" = fadd ").append(rt).append(' ').append(x).append(", %tres.")
+                            .append(id).append('\n');
+                    x = "%tx2." + id;
+                }
+                if (ep.relu()) {
+                    s.append("  %tle.").append(id).append(" = fcmp ole ").append(rt).append(' ').append(x)
+                            .append(", zeroinitializer\n");
+                    s.append("  %tx3.").append(id).append(" = select ").append(rm).append(" %tle.").append(id).append(", ")
+                            .append(rt).append(" zeroinitializer, ").append(rt).append(' ').append(x).append('\n');
+                    x = "%tx3." + id;
+                }
+                s.append("  call void @llvm.masked.store.v").append(mr).append("f32.p0(").append(rt).append(' ').append(x)
+                        .append(", ptr %tcp.").append(id).append(", i32 4, ").append(rm).append(" %tcm.").append(id)
+                        .append(")\n");
+            }
+        }
+        s.append("  ret void\n");
     }
 
     /**
@@ -605,7 +753,8 @@ public final class GemmGenerator {
         } else {
             s.append("  %").append(out).append(".bo = mul i64 ").append(k).append(", ").append(vw * nv).append('\n');
         }
-        s.append("  %").append(out).append(".ao = mul i64 ").append(k).append(", ").append(mr).append('\n');
+        s.append("  %").append(out).append(".ao = mul i64 ").append(k).append(", ").append(directA ? "%lda"
+                : Integer.toString(mr)).append('\n');
         for (int v = 0; v < nv; v++) {
             s.append("  %").append(out).append(".bi").append(v).append(" = add i64 %").append(out).append(".bo, ")
                     .append(v * vw).append('\n');
@@ -616,8 +765,13 @@ public final class GemmGenerator {
         }
         for (int i = 0; i < mr; i++) {
             String a = "%" + out + ".a" + i;
-            s.append("  ").append(a).append("i = add i64 %").append(out).append(".ao, ").append(i).append('\n');
-            s.append("  ").append(a).append("q = getelementptr float, ptr %ap, i64 ").append(a).append("i\n");
+            if (directA) {
+                s.append("  ").append(a).append("q = getelementptr float, ptr %arow").append(i).append(", i64 %")
+                        .append(out).append(".ao\n");
+            } else {
+                s.append("  ").append(a).append("i = add i64 %").append(out).append(".ao, ").append(i).append('\n');
+                s.append("  ").append(a).append("q = getelementptr float, ptr %ap, i64 ").append(a).append("i\n");
+            }
             s.append("  ").append(a).append(" = load float, ptr ").append(a).append("q, align 4\n");
             s.append("  ").append(a).append("v = insertelement ").append(vt).append(" poison, float ").append(a)
                     .append(", i64 0\n");
@@ -647,6 +801,7 @@ public final class GemmGenerator {
         d.add("declare i64 @llvm.smin.i64(i64, i64)");
         d.add("declare i64 @llvm.smax.i64(i64, i64)");
         d.add("declare i32 @llvm.smax.i32(i32, i32)");
+        d.addAll(extraDeclarations);
         return String.join("\n", d) + "\n\nattributes #0 = { nounwind \"min-legal-vector-width\"=\""
                 + 32 * Math.max(vw, nr) + "\" }\n";
     }
@@ -1112,6 +1267,126 @@ $APOINTER
      * blocks). The caller keeps the columns ow < OW (the rest read across a row end and are
      * dropped).
      */
+    /**
+     * The driver of a transposed product: output-channel tiles of NR columns split over the threads, each
+     * tile's pre-packed weights strip (K x NR) reused by every MR-pixel block, the whole K per block.
+     */
+    private static final String TRANSPOSED_SKELETON = """
+            %$G.ctx = type { i64, i64, i64, ptr, i64, ptr, ptr, i64, ptr, ptr, i64 }
+
+            define void @$G(i64 %M, i64 %N, i64 %K, ptr %X, i64 %ldx, ptr %W, ptr %C, i64 %ldc, ptr %bias, ptr %R, i64 %ldr, ptr %pfor, i32 %threads) $ATTRS {
+            entry:
+              %ctx = alloca %$G.ctx, align 8
+              %mpos = icmp sgt i64 %M, 0
+              %npos = icmp sgt i64 %N, 0
+              %work = and i1 %mpos, %npos
+              br i1 %work, label %setup, label %done
+            setup:
+              %f0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
+              store i64 %M, ptr %f0
+              %f1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
+              store i64 %N, ptr %f1
+              %f2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
+              store i64 %K, ptr %f2
+              %f3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
+              store ptr %X, ptr %f3
+              %f4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
+              store i64 %ldx, ptr %f4
+              %f5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
+              store ptr %W, ptr %f5
+              %f6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
+              store ptr %C, ptr %f6
+              %f7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
+              store i64 %ldc, ptr %f7
+              %f8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
+              store ptr %bias, ptr %f8
+              %f9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
+              store ptr %R, ptr %f9
+              %f10 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 10
+              store i64 %ldr, ptr %f10
+              %t0 = add i64 %N, $NR
+              %t1 = sub i64 %t0, 1
+              %tiles = sdiv i64 %t1, $NR
+              %haspf = icmp ne ptr %pfor, null
+              %many = icmp sgt i32 %threads, 1
+              %several = icmp sgt i64 %tiles, 1
+              %p0 = and i1 %haspf, %many
+              %par = and i1 %p0, %several
+              br i1 %par, label %pool, label %direct
+            pool:
+              call void %pfor(i64 %tiles, ptr @$G.task, ptr %ctx, i32 %threads)
+              br label %done
+            direct:
+              call void @$G.task(i64 0, i64 %tiles, ptr %ctx)
+              br label %done
+            done:
+              ret void
+            }
+
+            define internal void @$G.task(i64 %b, i64 %e, ptr %ctx) $ATTRS {
+            entry:
+              %g0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
+              %M = load i64, ptr %g0
+              %g1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
+              %N = load i64, ptr %g1
+              %g2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
+              %K = load i64, ptr %g2
+              %g3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
+              %X = load ptr, ptr %g3
+              %g4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
+              %ldx = load i64, ptr %g4
+              %g5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
+              %W = load ptr, ptr %g5
+              %g6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
+              %C = load ptr, ptr %g6
+              %g7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
+              %ldc = load i64, ptr %g7
+              %g8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
+              %bias = load ptr, ptr %g8
+              %g9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
+              %R = load ptr, ptr %g9
+              %g10 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 10
+              %ldr = load i64, ptr %g10
+              %strip = mul i64 %K, $NR
+              br label %tloop
+            tloop:
+              %t = phi i64 [ %b, %entry ], [ %t.next, %tlatch ]
+              %tmore = icmp slt i64 %t, %e
+              br i1 %tmore, label %tbody, label %exit
+            tbody:
+              %col = mul i64 %t, $NR
+              %nleft = sub i64 %N, %col
+              %nr = call i64 @llvm.smin.i64(i64 %nleft, i64 $NR)
+              %bo = mul i64 %t, %strip
+              %bp = getelementptr float, ptr %W, i64 %bo
+              %biasp = getelementptr float, ptr %bias, i64 %col
+              %cco = mul i64 %col, %ldc
+              %rco = mul i64 %col, %ldr
+              br label %iloop
+            iloop:
+              %ir = phi i64 [ 0, %tbody ], [ %ir.next, %ibody ]
+              %imore = icmp slt i64 %ir, %M
+              br i1 %imore, label %ibody, label %tlatch
+            ibody:
+              %mleft = sub i64 %M, %ir
+              %mr = call i64 @llvm.smin.i64(i64 %mleft, i64 $MR)
+              %ap = getelementptr float, ptr %X, i64 %ir
+              %co = add i64 %cco, %ir
+              %cp = getelementptr float, ptr %C, i64 %co
+              %ro = add i64 %rco, %ir
+              %rp = getelementptr float, ptr %R, i64 %ro
+              call void @$G.ukernel(i64 %K, ptr %ap, ptr %bp, ptr %cp, i64 %ldc, i64 %mr, i64 %nr, i32 1, i32 1, ptr %biasp, ptr %rp, i64 %ldr, i64 %ldx)
+              %ir.next = add i64 %ir, $MR
+              br label %iloop
+            tlatch:
+              %t.next = add i64 %t, 1
+              br label %tloop
+            exit:
+              ret void
+            }
+
+            """;
+
     private static final String CONV_SKELETON = """
             %$G.ctx = type { i64, i64, i64, ptr, ptr, ptr, ptr, ptr }
 
