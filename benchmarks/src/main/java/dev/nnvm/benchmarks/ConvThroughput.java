@@ -16,7 +16,7 @@ import java.util.Random;
  * a depthwise layer) against ONNX Runtime on the same model, same threads:
  * GFLOP/s of each and the ratio.
  *
- * <pre>java -cp ... dev.nnvm.benchmarks.ConvThroughput [THREADS] [RUNS]</pre>
+ * <pre>java -cp ... dev.nnvm.benchmarks.ConvThroughput [THREADS] [RUNS] [BATCH]</pre>
  */
 public final class ConvThroughput {
   private ConvThroughput() {}
@@ -24,6 +24,7 @@ public final class ConvThroughput {
   public static void main(String[] args) throws Exception {
     int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 1;
     // in channels, out channels, input size, kernel, stride, group
     long[][] layers = {{3, 64, 224, 7, 2, 1}, {64, 64, 56, 1, 1, 1}, {64, 64, 56, 3, 1, 1}, {64, 256, 56, 1, 1, 1},
         {256, 64, 56, 1, 1, 1}, {128, 128, 28, 3, 1, 1}, {512, 128, 28, 1, 1, 1}, {256, 256, 14, 3, 1, 1},
@@ -34,9 +35,9 @@ public final class ConvThroughput {
     for (long[] l : layers) {
       long pad = l[3] / 2;
       long out = (l[2] + 2 * pad - l[3]) / l[4] + 1;
-      Graph g = model(l[0], l[1], l[2], l[3], l[4], l[5], pad);
-      double flops = 2.0 * l[1] * out * out * (l[0] / l[5]) * l[3] * l[3];
-      long[] shape = {1, l[0], l[2], l[2]};
+      Graph g = model(batch, l[0], l[1], l[2], l[3], l[4], l[5], pad);
+      double flops = 2.0 * batch * l[1] * out * out * (l[0] / l[5]) * l[3] * l[3];
+      long[] shape = {batch, l[0], l[2], l[2]};
       double ours = flops / GemmThroughput.timeOurs(g, "x", shape, threads, runs) / 1e9;
       double theirs = flops / GemmThroughput.timeOrt(g, "x", shape, threads, runs) / 1e9;
       System.out.printf("%-34s %8d %12.1f %12.1f %10.2f%n", l[0] + "->" + l[1] + " @" + l[2] + " " + l[3] + "x"
@@ -44,7 +45,8 @@ public final class ConvThroughput {
     }
   }
 
-  private static Graph model(long cin, long cout, long size, long k, long stride, long group, long pad) {
+  private static Graph model(long batch, long cin, long cout, long size, long k, long stride, long group,
+      long pad) {
     Random r = new Random(3);
     float[] w = new float[Math.toIntExact(cout * (cin / group) * k * k)];
     for (int i = 0; i < w.length; i++) {
@@ -59,11 +61,11 @@ public final class ConvThroughput {
         "strides", Attribute.ofInts(stride, stride), "pads", Attribute.ofInts(pad, pad, pad, pad),
         "group", Attribute.ofInt(group));
     return Graph.builder("conv").opset("", 17)
-        .input("x", TensorType.of(DType.FLOAT32, 1, cin, size, size))
+        .input("x", TensorType.of(DType.FLOAT32, batch, cin, size, size))
         .constant("w", Tensor.ofFloats(new long[] {cout, cin / group, k, k}, w))
         .constant("b", Tensor.ofFloats(new long[] {cout}, b))
         .node(new Node("conv", "Conv", "", List.of("x", "w", "b"), List.of("y"), attrs))
-        .output("y", TensorType.of(DType.FLOAT32, 1, cout, out, out))
+        .output("y", TensorType.of(DType.FLOAT32, batch, cout, out, out))
         .build();
   }
 }

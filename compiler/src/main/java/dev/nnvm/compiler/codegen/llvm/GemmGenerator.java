@@ -72,6 +72,9 @@ public final class GemmGenerator {
     /** Whether the micro-kernel being generated reads B through an offset table (implicit convolution). */
     private boolean implicitB;
 
+    /** Floats between consecutive k of the packed A the micro-kernel being generated reads. */
+    private int aStride;
+
     /** Whether the micro-kernel being generated reads A unpacked, column-major (a transposed product). */
     private boolean directA;
 
@@ -392,8 +395,51 @@ public final class GemmGenerator {
         return shared + microKernel(kernel);
     }
 
-    /** The micro-kernel: MR x NR block, accumulators in phis, k unrolled, masked fused store. */
+    /**
+     * The micro-kernel {@code @g.ukernel}. Kernels over pre-packed A get three: {@code mr} rows (12), and 8
+     * and 4 rows for the strip past the last full one (64 output channels fill 5 strips of 12 and 4 rows
+     * of a sixth), all reading the same 12-row strips; {@code @g.ukernel} then picks one by the strip's
+     * rows.
+     */
     private String microKernel(Kernel kernel) {
+        if (!kernel.packedA()) {
+            return microKernel(kernel, ".ukernel", mr);
+        }
+        int full = mr;
+        StringBuilder s = new StringBuilder();
+        for (int rows : TAIL_ROWS) {
+            mr = rows;
+            s.append(microKernel(kernel, ".uk" + rows, full));
+        }
+        mr = full;
+        s.append(microKernel(kernel, ".uk" + full, full));
+        String params = "i64 %kc, ptr %ap, ptr %bp, ptr %c, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, "
+                + "ptr %biasp, ptr %rp, i64 %ldr" + (kernel.implicitConv() ? ", ptr %offs" : "");
+        String args = params;
+        String g = kernel.name();
+        s.append("define internal void @").append(g).append(".ukernel(").append(params).append(") ").append(attributes())
+                .append(" {\nentry:\n");
+        String next = "entry";
+        for (int rows : TAIL_ROWS) {
+            s.append("  %le").append(rows).append(" = icmp sle i64 %mr, ").append(rows).append('\n');
+            s.append("  br i1 %le").append(rows).append(", label %t").append(rows).append(", label %n").append(rows)
+                    .append("\nt").append(rows).append(":\n  call void @").append(g).append(".uk").append(rows)
+                    .append('(').append(args).append(")\n  ret void\nn").append(rows).append(":\n");
+        }
+        s.append("  call void @").append(g).append(".uk").append(full).append('(').append(args)
+                .append(")\n  ret void\n}\n\n");
+        return s.toString();
+    }
+
+    /** Register-block rows of the micro-kernels for the last strip of a pre-packed A. */
+    private static final int[] TAIL_ROWS = {4, 8};
+
+    /**
+     * One micro-kernel: {@code mr} x NR block, accumulators in phis, k unrolled, masked fused store; A is
+     * read {@code aStride} floats a step (its packed strip height).
+     */
+    private String microKernel(Kernel kernel, String suffix, int aStride) {
+        this.aStride = aStride;
         int vw = target.vectorWidth();
         int nv = blocking.nr() / vw;
         int unroll = blocking.unroll();
@@ -401,7 +447,7 @@ public final class GemmGenerator {
         String g = kernel.name();
         Epilogue ep = kernel.epilogue();
         StringBuilder s = new StringBuilder();
-        s.append("define internal void @").append(g).append(".ukernel(i64 %kc, ptr noalias %ap, ptr noalias %bp, ")
+        s.append("define internal void @").append(g).append(suffix).append("(i64 %kc, ptr noalias %ap, ptr noalias %bp, ")
                 .append("ptr %c, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr")
                 .append(kernel.implicitConv() ? ", ptr noalias %offs" : "")
                 .append(kernel.transposed() ? ", i64 %lda" : "").append(") ")
@@ -754,7 +800,7 @@ public final class GemmGenerator {
             s.append("  %").append(out).append(".bo = mul i64 ").append(k).append(", ").append(vw * nv).append('\n');
         }
         s.append("  %").append(out).append(".ao = mul i64 ").append(k).append(", ").append(directA ? "%lda"
-                : Integer.toString(mr)).append('\n');
+                : Integer.toString(aStride)).append('\n');
         for (int v = 0; v < nv; v++) {
             s.append("  %").append(out).append(".bi").append(v).append(" = add i64 %").append(out).append(".bo, ")
                     .append(v * vw).append('\n');
