@@ -119,6 +119,8 @@ final class RowKernels {
   }
 
   /**
+   * The loop form of attention, for the nodes the fused kernel
+   * ({@link AttentionPlan}) does not take:
    * {@code softmax(Q @ KT * scale + mask) @ V} one query row at a time:
    * the row's maximum score, then the sum of exponentials, then each key's
    * probability times its value row is added into the output row. Scores are
