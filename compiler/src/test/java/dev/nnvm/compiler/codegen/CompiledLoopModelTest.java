@@ -192,11 +192,12 @@ class CompiledLoopModelTest {
    * products, run here when this CPU has AVX2 (an AVX-512 CPU runs both).
    */
   @Test
-  void avx2VariantOfPrepackedAndImplicitKernelsRunsNatively() {
+  void avx2VariantOfPrepackedImplicitAndTransposedKernelsRunsNatively() {
     CpuTarget v3 = CpuTarget.named("x86-64-v3");
     org.junit.jupiter.api.Assumptions.assumeTrue(v3.runsOn(CpuTarget.host()),
         "this CPU has no AVX2 + FMA: " + CpuTarget.host());
     compileAndRun(IMPLICIT_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of("x86-64-v3"), 1, 2);
+    compileAndRun(TRANSPOSED_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of("x86-64-v3"), 1, 3);
     compileAndRun(prepackedWeights(), 1e-5, 1e-5, List.of("x86-64-v3"), 1, 1100);
   }
 
@@ -240,14 +241,6 @@ class CompiledLoopModelTest {
           w + " should be stored transposed and packed: " + stored);
     }
     compileAndRun(TRANSPOSED_CONVOLUTIONS, 1e-5, CONV_ATOL, 1, 2);
-  }
-
-  @Test
-  void avx2VariantOfTransposedProductsRunsNatively() {
-    CpuTarget v3 = CpuTarget.named("x86-64-v3");
-    org.junit.jupiter.api.Assumptions.assumeTrue(v3.runsOn(CpuTarget.host()),
-        "this CPU has no AVX2 + FMA: " + CpuTarget.host());
-    compileAndRun(TRANSPOSED_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of("x86-64-v3"), 1, 3);
   }
 
   private static final String IMPLICIT_CONVOLUTIONS = "graph main(%x: f32[N, 16, 20, 70], %s: f32[N, 16, 14, 14]) "

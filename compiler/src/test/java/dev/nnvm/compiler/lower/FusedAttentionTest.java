@@ -107,6 +107,13 @@ class FusedAttentionTest {
     }
   }
 
+  /** Fresh random inputs, the seed printed so that a failure can be replayed. */
+  private static RandomTensors seeded() {
+    RandomTensors random = new RandomTensors();
+    System.out.println("seed " + random.seed());
+    return random;
+  }
+
   private static BiFunction<ValueInfo, long[], Tensor> uniform(RandomTensors random) {
     return (in, shape) -> in.type().dtype() == DType.INT64 ? random.ints(DType.INT64, 0, 2, shape)
         : random.uniform(in.type().dtype(), -1, 1, shape);
@@ -122,8 +129,7 @@ class FusedAttentionTest {
         + "  %mu = Unsqueeze(%mask, %ax)\n  %mf = Cast(%mu) {to = 1}\n  %inv = Sub(%one, %mf)\n"
         + "  %madd = Mul(%inv, %big)\n"
         + attention("%q", "%k", "%v", "%madd", "[0, 1, 3, 2]") + "  return %y\n}\n";
-    RandomTensors random = new RandomTensors();
-    System.out.println("seed " + random.seed());
+    RandomTensors random = seeded();
     check(text, true, List.of(Map.of("N", 1L, "S", 1L), Map.of("N", 2L, "S", 7L), Map.of("N", 2L, "S", 150L),
         Map.of("N", 1L, "S", 300L)), uniform(random));
   }
@@ -135,8 +141,7 @@ class FusedAttentionTest {
         + "-> (%y: f32[2, 4, 30, 40]) opset(ai.onnx=13) {\n"
         + "  const %scale: f32[] = dense<[0.25]>\n"
         + attention("%q", "%k", "%v", null, "[0, 1, 3, 2]") + "  return %y\n}\n";
-    RandomTensors random = new RandomTensors();
-    System.out.println("seed " + random.seed());
+    RandomTensors random = seeded();
     check(text, true, List.of(Map.of()), uniform(random));
   }
 
@@ -147,8 +152,7 @@ class FusedAttentionTest {
         + "-> (%y: f32[5, S, 8]) opset(ai.onnx=13) {\n"
         + "  const %scale: f32[] = dense<[0.35355339]>\n"
         + attention("%q", "%k", "%v", "%m", "[0, 2, 1]") + "  return %y\n}\n";
-    RandomTensors random = new RandomTensors();
-    System.out.println("seed " + random.seed());
+    RandomTensors random = seeded();
     check(text, true, List.of(Map.of("S", 140L), Map.of("S", 5L)), (in, shape) -> {
       if (!in.name().equals("m")) {
         return random.uniform(DType.FLOAT32, -1, 1, shape);
@@ -174,8 +178,7 @@ class FusedAttentionTest {
         + "  %kt2 = Transpose(%k) {perm = [0, 1, 3, 2]}\n  %sc2 = MatMul(%v, %kt2)\n  %t1 = Mul(%sc2, %scale)\n"
         + "  %t2 = Add(%t1, %r)\n  %p2 = Softmax(%t2) {axis = -1}\n  %z = MatMul(%p2, %q)\n"
         + "  return %y, %z\n}\n";
-    RandomTensors random = new RandomTensors();
-    System.out.println("seed " + random.seed());
+    RandomTensors random = seeded();
     check(text, true, List.of(Map.of()), uniform(random));
   }
 
@@ -186,8 +189,7 @@ class FusedAttentionTest {
         + "-> (%y: f32[2, 2, 9, 8]) opset(ai.onnx=13) {\n"
         + "  const %scale: f32[] = dense<[0.5]>\n"
         + attention("%q", "%k", "%v", "%m", "[0, 1, 3, 2]") + "  return %y\n}\n";
-    RandomTensors random = new RandomTensors();
-    System.out.println("seed " + random.seed());
+    RandomTensors random = seeded();
     check(text, false, List.of(Map.of()), uniform(random));
   }
 }

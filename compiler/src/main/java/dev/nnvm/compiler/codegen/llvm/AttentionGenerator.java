@@ -87,8 +87,6 @@ public final class AttentionGenerator {
     }
     String attrs = "nounwind \"min-legal-vector-width\"=\"" + 32 * vw + "\"";
     StringBuilder s = new StringBuilder();
-    s.append("%").append(name).append(".ctx = type { i64, i64, i64, i64, i64, i64, ptr, ptr, ptr, ptr, i64, i64, ")
-        .append("i64, ptr, float, i64 }\n\n");
     s.append(entry(name, attrs));
     s.append("define internal void @").append(name).append(".task(i64 %b, i64 %e, ptr %ctx) ").append(attrs)
         .append(" {\nentry:\n");
@@ -106,31 +104,16 @@ public final class AttentionGenerator {
     return s.append('\n').toString();
   }
 
+  /** The context fields: the arguments, then the number of row blocks. */
+  private static final List<TaskDriver.Field> PARAMS = TaskDriver.fields("i64 BH", "i64 H", "i64 Sq", "i64 Sk",
+      "i64 D", "i64 Dv", "ptr Q", "ptr KT", "ptr V", "ptr M", "i64 mSb", "i64 mSh", "i64 mSi", "ptr O",
+      "float scale");
+  private static final List<TaskDriver.Field> EXTRA = TaskDriver.fields("i64 rbs");
+
   private String entry(String g, String attrs) {
-    StringBuilder s = new StringBuilder();
-    s.append("define void @").append(g).append("(i64 %BH, i64 %H, i64 %Sq, i64 %Sk, i64 %D, i64 %Dv, ptr %Q, ")
-        .append("ptr %KT, ptr %V, ptr %M, i64 %mSb, i64 %mSh, i64 %mSi, ptr %O, float %scale, ptr %pfor, ")
-        .append("i32 %threads) ").append(attrs).append(" {\nentry:\n");
-    s.append("  %ctx = alloca %").append(g).append(".ctx, align 8\n");
-    String[] fields = {"i64 %BH", "i64 %H", "i64 %Sq", "i64 %Sk", "i64 %D", "i64 %Dv", "ptr %Q", "ptr %KT",
-        "ptr %V", "ptr %M", "i64 %mSb", "i64 %mSh", "i64 %mSi", "ptr %O", "float %scale"};
-    for (int i = 0; i < fields.length; i++) {
-      s.append("  %f").append(i).append(" = getelementptr %").append(g).append(".ctx, ptr %ctx, i32 0, i32 ")
-          .append(i).append("\n  store ").append(fields[i]).append(", ptr %f").append(i).append('\n');
-    }
-    s.append("  %rb0 = add i64 %Sq, ").append(ROW_BLOCK - 1).append("\n  %rbs = udiv i64 %rb0, ").append(ROW_BLOCK)
-        .append('\n');
-    s.append("  %f15 = getelementptr %").append(g).append(".ctx, ptr %ctx, i32 0, i32 15\n");
-    s.append("  store i64 %rbs, ptr %f15\n");
-    s.append("  %units = mul i64 %BH, %rbs\n  %work = icmp sgt i64 %units, 0\n");
-    s.append("  br i1 %work, label %go, label %done\ngo:\n");
-    s.append("  %haspf = icmp ne ptr %pfor, null\n  %many = icmp sgt i32 %threads, 1\n");
-    s.append("  %several = icmp sgt i64 %units, 1\n  %p0 = and i1 %haspf, %many\n  %par = and i1 %p0, %several\n");
-    s.append("  br i1 %par, label %pool, label %direct\npool:\n");
-    s.append("  call void %pfor(i64 %units, ptr @").append(g).append(".task, ptr %ctx, i32 %threads)\n");
-    s.append("  br label %done\ndirect:\n  call void @").append(g).append(".task(i64 0, i64 %units, ptr %ctx)\n");
-    s.append("  br label %done\ndone:\n  ret void\n}\n\n");
-    return s.toString();
+    String setup = "  %rb0 = add i64 %Sq, " + (ROW_BLOCK - 1) + "\n  %rbs = udiv i64 %rb0, " + ROW_BLOCK + "\n"
+        + "  %units = mul i64 %BH, %rbs\n  %work = icmp sgt i64 %units, 0\n";
+    return TaskDriver.entry(g, attrs, PARAMS, EXTRA, setup, "%work", "%units");
   }
 
   /** One unit: {@link #ROW_BLOCK} query rows of one (batch, head) pair against every key. */
@@ -139,14 +122,9 @@ public final class AttentionGenerator {
     b.raw("define internal void @" + g + ".unit(ptr %ctx, i64 %u, ptr noalias %S, ptr noalias %mx, "
         + "ptr noalias %sm) " + attrs + " {");
     b.label("entry");
-    String[] names = {"BH", "H", "Sq", "Sk", "D", "Dv", "Q", "KT", "V", "M", "mSb", "mSh", "mSi", "O", "scale",
-        "rbs"};
-    String[] types = {"i64", "i64", "i64", "i64", "i64", "i64", "ptr", "ptr", "ptr", "ptr", "i64", "i64", "i64",
-        "ptr", "float", "i64"};
-    for (int i = 0; i < names.length; i++) {
-      b.line("%" + names[i] + ".p = getelementptr %" + g + ".ctx, ptr %ctx, i32 0, i32 " + i);
-      b.line("%" + names[i] + " = load " + types[i] + ", ptr %" + names[i] + ".p");
-    }
+    List<TaskDriver.Field> fields = new ArrayList<>(PARAMS);
+    fields.addAll(EXTRA);
+    b.raw(TaskDriver.loadFields(g, fields).stripTrailing());
     b.line("%bh = udiv i64 %u, %rbs");
     b.line("%rb = urem i64 %u, %rbs");
     b.line("%i0 = mul i64 %rb, " + ROW_BLOCK);
@@ -230,26 +208,10 @@ public final class AttentionGenerator {
         b.line("%st.col = add i64 " + kb + ", " + kt);
         b.line("%st.kp = getelementptr float, ptr %ktb, i64 %st.col");
         String[] acc = b.accumulate("sc", "%D", rows * 2, (c, in) -> {
-          String[] out = new String[rows * 2];
           b.line("%sc.ro = mul i64 " + c + ", %Sk");
-          for (int v = 0; v < 2; v++) {
-            b.line("%sc.bo" + v + " = add i64 %sc.ro, " + v * vw);
-            b.line("%sc.bp" + v + " = getelementptr float, ptr %st.kp, i64 %sc.bo" + v);
-            b.line("%sc.b" + v + " = " + maskedLoad("%sc.bp" + v, mask[v]));
-          }
-          for (int i = 0; i < rows; i++) {
-            b.line("%sc.ap" + i + " = getelementptr float, ptr " + qrow[i] + ", i64 " + c);
-            b.line("%sc.a" + i + " = load float, ptr %sc.ap" + i);
-            splat(b, "%sc.as" + i, "%sc.a" + i);
-            for (int v = 0; v < 2; v++) {
-              out[i * 2 + v] = "%sc.f" + i + "." + v;
-              b.line(out[i * 2 + v] + " = call " + vt + " @llvm.fmuladd.v" + vw + "f32(" + vt + " %sc.as" + i + ", "
-                  + vt + " %sc.b" + v + ", " + vt + " " + in[i * 2 + v] + ")");
-            }
-          }
-          return out;
+          b.line("%sc.vec = getelementptr float, ptr %st.kp, i64 %sc.ro");
+          return rankOneStep(b, "sc", "%sc.vec", qrow, c, mask, in);
         });
-        String[] sums = acc;
         for (int i = 0; i < rows; i++) {
           b.line("%st.so" + i + " = mul i64 %sr.r" + i + ", " + KEY_BLOCK);
           b.line("%st.so" + i + "k = add i64 %st.so" + i + ", " + kt);
@@ -257,7 +219,7 @@ public final class AttentionGenerator {
           b.line("%st.mo" + i + "k = add i64 %st.mo" + i + ", %st.col");
           for (int v = 0; v < 2; v++) {
             String id = i + "." + v;
-            b.line("%st.x" + id + " = fmul " + vt + " " + sums[i * 2 + v] + ", %scalev");
+            b.line("%st.x" + id + " = fmul " + vt + " " + acc[i * 2 + v] + ", %scalev");
             // The mask row of this query row (clamped like Q), masked to the block's keys.
             b.line("%st.mp" + id + "o = add i64 %st.mo" + i + "k, " + v * vw);
             b.line("%st.mp" + id + " = getelementptr float, ptr %mb, i64 %st.mp" + id + "o");
@@ -352,26 +314,11 @@ public final class AttentionGenerator {
         }
         b.line("%pt.vb0 = add i64 " + kb + ", 0");
         String[] acc = b.accumulateFrom("pk", "%kn", init, (k, in) -> {
-          String[] out = new String[rows * 2];
           b.line("%pk.kk = add i64 %pt.vb0, " + k);
           b.line("%pk.vr = mul i64 %pk.kk, %Dv");
           b.line("%pk.vc = add i64 %pk.vr, " + jt);
-          for (int v = 0; v < 2; v++) {
-            b.line("%pk.vo" + v + " = add i64 %pk.vc, " + v * vw);
-            b.line("%pk.vp" + v + " = getelementptr float, ptr %vb, i64 %pk.vo" + v);
-            b.line("%pk.v" + v + " = " + maskedLoad("%pk.vp" + v, mask[v]));
-          }
-          for (int i = 0; i < rows; i++) {
-            b.line("%pk.pp" + i + " = getelementptr float, ptr " + prow[i] + ", i64 " + k);
-            b.line("%pk.p" + i + " = load float, ptr %pk.pp" + i);
-            splat(b, "%pk.ps" + i, "%pk.p" + i);
-            for (int v = 0; v < 2; v++) {
-              out[i * 2 + v] = "%pk.f" + i + "." + v;
-              b.line(out[i * 2 + v] + " = call " + vt + " @llvm.fmuladd.v" + vw + "f32(" + vt + " %pk.ps" + i + ", "
-                  + vt + " %pk.v" + v + ", " + vt + " " + in[i * 2 + v] + ")");
-            }
-          }
-          return out;
+          b.line("%pk.vec = getelementptr float, ptr %vb, i64 %pk.vc");
+          return rankOneStep(b, "pk", "%pk.vec", prow, k, mask, in);
         });
         // Rows past the unit's last one were computed from clamped inputs and are not stored.
         for (int i = 0; i < rows; i++) {
@@ -388,6 +335,29 @@ public final class AttentionGenerator {
         }
       });
     });
+  }
+
+  /**
+   * One step of a register block: {@code in[i][v] + rows[i][k] * vec[v]} for the block's rows {@code i}
+   * (each a broadcast scalar) and its two vectors {@code v} (loaded from {@code vec}, masked).
+   */
+  private String[] rankOneStep(Ir b, String p, String vec, String[] rowPtrs, String k, String[] mask, String[] in) {
+    String[] out = new String[rows * 2];
+    for (int v = 0; v < 2; v++) {
+      b.line("%" + p + ".bp" + v + " = getelementptr float, ptr " + vec + ", i64 " + v * vw);
+      b.line("%" + p + ".b" + v + " = " + maskedLoad("%" + p + ".bp" + v, mask[v]));
+    }
+    for (int i = 0; i < rows; i++) {
+      b.line("%" + p + ".ap" + i + " = getelementptr float, ptr " + rowPtrs[i] + ", i64 " + k);
+      b.line("%" + p + ".a" + i + " = load float, ptr %" + p + ".ap" + i);
+      splat(b, "%" + p + ".as" + i, "%" + p + ".a" + i);
+      for (int v = 0; v < 2; v++) {
+        out[i * 2 + v] = "%" + p + ".f" + i + "." + v;
+        b.line(out[i * 2 + v] + " = call " + vt + " @llvm.fmuladd.v" + vw + "f32(" + vt + " %" + p + ".as" + i
+            + ", " + vt + " %" + p + ".b" + v + ", " + vt + " " + in[i * 2 + v] + ")");
+      }
+    }
+    return out;
   }
 
   /** Rewrites output row {@code r} ({@code Dv} floats) as {@code f(old vector)}, masked at its end. */

@@ -337,14 +337,24 @@ public final class GemmGenerator {
         }
         mr = kernel.mr();
         if (kernel.transposed()) {
+            List<TaskDriver.Field> fields = TaskDriver.fields("i64 M", "i64 N", "i64 K", "ptr X", "i64 ldx", "ptr W",
+                    "ptr C", "i64 ldc", "ptr bias", "ptr R", "i64 ldr");
             return TRANSPOSED_SKELETON
+                    .replace("$ENTRY", TaskDriver.entry(kernel.name(), attributes(), fields, List.of(),
+                            tileCount("N", blocking.nr()), "%work", "%tiles"))
+                    .replace("$TASK", TaskDriver.taskPrologue(kernel.name(), attributes(), fields))
                     .replace("$G", kernel.name())
                     .replace("$MR", Integer.toString(mr))
                     .replace("$NR", Integer.toString(blocking.nr()))
                     .replace("$ATTRS", attributes()) + microKernel(kernel);
         }
         if (kernel.implicitConv()) {
+            List<TaskDriver.Field> fields = TaskDriver.fields("i64 M", "i64 P", "i64 K", "ptr A", "ptr X", "ptr offs",
+                    "ptr T", "ptr bias");
             return CONV_SKELETON
+                    .replace("$ENTRY", TaskDriver.entry(kernel.name(), attributes(), fields, List.of(),
+                            tileCount("P", blocking.nr()), "%work", "%tiles"))
+                    .replace("$TASK", TaskDriver.taskPrologue(kernel.name(), attributes(), fields))
                     .replace("$G", kernel.name())
                     .replace("$MRm1", Integer.toString(mr - 1))
                     .replace("$MR", Integer.toString(mr))
@@ -393,6 +403,16 @@ public final class GemmGenerator {
                         : "              %bo = mul i64 %jr, %kc\n"
                         + "              %bp = getelementptr float, ptr %packB, i64 %bo");
         return shared + microKernel(kernel);
+    }
+
+    /**
+     * Setup lines of a driver over tiles of {@code nr} along {@code %columns}: {@code %work} (M and the
+     * columns both positive) and {@code %tiles}.
+     */
+    private static String tileCount(String columns, int nr) {
+        return "  %mpos = icmp sgt i64 %M, 0\n  %cpos = icmp sgt i64 %" + columns + ", 0\n"
+                + "  %work = and i1 %mpos, %cpos\n  %t0 = add i64 %" + columns + ", " + nr + "\n"
+                + "  %t1 = sub i64 %t0, 1\n  %tiles = sdiv i64 %t1, " + nr + "\n";
     }
 
     /**
@@ -1318,81 +1338,7 @@ $APOINTER
      * tile's pre-packed weights strip (K x NR) reused by every MR-pixel block, the whole K per block.
      */
     private static final String TRANSPOSED_SKELETON = """
-            %$G.ctx = type { i64, i64, i64, ptr, i64, ptr, ptr, i64, ptr, ptr, i64 }
-
-            define void @$G(i64 %M, i64 %N, i64 %K, ptr %X, i64 %ldx, ptr %W, ptr %C, i64 %ldc, ptr %bias, ptr %R, i64 %ldr, ptr %pfor, i32 %threads) $ATTRS {
-            entry:
-              %ctx = alloca %$G.ctx, align 8
-              %mpos = icmp sgt i64 %M, 0
-              %npos = icmp sgt i64 %N, 0
-              %work = and i1 %mpos, %npos
-              br i1 %work, label %setup, label %done
-            setup:
-              %f0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
-              store i64 %M, ptr %f0
-              %f1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
-              store i64 %N, ptr %f1
-              %f2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
-              store i64 %K, ptr %f2
-              %f3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
-              store ptr %X, ptr %f3
-              %f4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
-              store i64 %ldx, ptr %f4
-              %f5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
-              store ptr %W, ptr %f5
-              %f6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
-              store ptr %C, ptr %f6
-              %f7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
-              store i64 %ldc, ptr %f7
-              %f8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
-              store ptr %bias, ptr %f8
-              %f9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
-              store ptr %R, ptr %f9
-              %f10 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 10
-              store i64 %ldr, ptr %f10
-              %t0 = add i64 %N, $NR
-              %t1 = sub i64 %t0, 1
-              %tiles = sdiv i64 %t1, $NR
-              %haspf = icmp ne ptr %pfor, null
-              %many = icmp sgt i32 %threads, 1
-              %several = icmp sgt i64 %tiles, 1
-              %p0 = and i1 %haspf, %many
-              %par = and i1 %p0, %several
-              br i1 %par, label %pool, label %direct
-            pool:
-              call void %pfor(i64 %tiles, ptr @$G.task, ptr %ctx, i32 %threads)
-              br label %done
-            direct:
-              call void @$G.task(i64 0, i64 %tiles, ptr %ctx)
-              br label %done
-            done:
-              ret void
-            }
-
-            define internal void @$G.task(i64 %b, i64 %e, ptr %ctx) $ATTRS {
-            entry:
-              %g0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
-              %M = load i64, ptr %g0
-              %g1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
-              %N = load i64, ptr %g1
-              %g2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
-              %K = load i64, ptr %g2
-              %g3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
-              %X = load ptr, ptr %g3
-              %g4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
-              %ldx = load i64, ptr %g4
-              %g5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
-              %W = load ptr, ptr %g5
-              %g6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
-              %C = load ptr, ptr %g6
-              %g7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
-              %ldc = load i64, ptr %g7
-              %g8 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 8
-              %bias = load ptr, ptr %g8
-              %g9 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 9
-              %R = load ptr, ptr %g9
-              %g10 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 10
-              %ldr = load i64, ptr %g10
+            $ENTRY$TASK
               %strip = mul i64 %K, $NR
               br label %tloop
             tloop:
@@ -1434,69 +1380,7 @@ $APOINTER
             """;
 
     private static final String CONV_SKELETON = """
-            %$G.ctx = type { i64, i64, i64, ptr, ptr, ptr, ptr, ptr }
-
-            define void @$G(i64 %M, i64 %P, i64 %K, ptr %A, ptr %X, ptr %offs, ptr %T, ptr %bias, ptr %pfor, i32 %threads) $ATTRS {
-            entry:
-              %ctx = alloca %$G.ctx, align 8
-              %mpos = icmp sgt i64 %M, 0
-              %ppos = icmp sgt i64 %P, 0
-              %work = and i1 %mpos, %ppos
-              br i1 %work, label %setup, label %done
-            setup:
-              %f0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
-              store i64 %M, ptr %f0
-              %f1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
-              store i64 %P, ptr %f1
-              %f2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
-              store i64 %K, ptr %f2
-              %f3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
-              store ptr %A, ptr %f3
-              %f4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
-              store ptr %X, ptr %f4
-              %f5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
-              store ptr %offs, ptr %f5
-              %f6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
-              store ptr %T, ptr %f6
-              %f7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
-              store ptr %bias, ptr %f7
-              %t0 = add i64 %P, $NR
-              %t1 = sub i64 %t0, 1
-              %tiles = sdiv i64 %t1, $NR
-              %haspf = icmp ne ptr %pfor, null
-              %many = icmp sgt i32 %threads, 1
-              %several = icmp sgt i64 %tiles, 1
-              %p0 = and i1 %haspf, %many
-              %par = and i1 %p0, %several
-              br i1 %par, label %pool, label %direct
-            pool:
-              call void %pfor(i64 %tiles, ptr @$G.task, ptr %ctx, i32 %threads)
-              br label %done
-            direct:
-              call void @$G.task(i64 0, i64 %tiles, ptr %ctx)
-              br label %done
-            done:
-              ret void
-            }
-
-            define internal void @$G.task(i64 %b, i64 %e, ptr %ctx) $ATTRS {
-            entry:
-              %g0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
-              %M = load i64, ptr %g0
-              %g1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
-              %P = load i64, ptr %g1
-              %g2 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 2
-              %K = load i64, ptr %g2
-              %g3 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 3
-              %A = load ptr, ptr %g3
-              %g4 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 4
-              %X = load ptr, ptr %g4
-              %g5 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 5
-              %offs = load ptr, ptr %g5
-              %g6 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 6
-              %T = load ptr, ptr %g6
-              %g7 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 7
-              %bias = load ptr, ptr %g7
+            $ENTRY$TASK
               %ks = mul i64 %K, $MR
               br label %kloop
             kloop:
