@@ -368,19 +368,12 @@ public final class MatrixProducts {
     }
     return new Plan(n.input(1), n.input(0), bias, true, n.output(0), n.output(0), batches, Exprs.i64(ws[0]),
         Exprs.i64(pixels), Exprs.i64(k), Exprs.i64(0), pointwise ? imageStride : Exprs.i64(0),
-        Exprs.i64(ws[0] * pixels), im2col, null, null, k <= TRANSPOSED_MAX_K && transposedIsTighter(pixels, computed,
-        ws[0]));
+        Exprs.i64(ws[0] * pixels), im2col, null, null, transposedIsTighter(pixels, computed, ws[0]));
   }
 
   /** Pixels past which a transposed product is not considered (its image re-read per channel tile leaves L2). */
   static final long TRANSPOSED_MAX_PIXELS = 256;
 
-  /**
-   * Products longer than this stay weights x image: a transposed product sums the whole K at once, and
-   * ResNet's 7x7 3x3 layer (K = 4608, a 590 KB weights strip per 32 channels) ran at 181 GFLOP/s so
-   * against 190 the other way, while its 14x14 one (K = 2304) went from 218 to 236 (ConvThroughput).
-   */
-  static final long TRANSPOSED_MAX_K = 2304;
 
   /**
    * Whether a 1x1 convolution over {@code pixels} output pixels into {@code channels} channels wastes

@@ -208,11 +208,16 @@ class CompiledLoopModelTest {
    * 96 channels (three 32-wide tiles); 5x3 (15 pixels: a partial row block)
    * with 33 channels (a partial channel tile) and 37 input channels; and,
    * on image columns, a 3x3 over 14x14 with bias and ReLU and a 1x1 with
-   * stride 2. The weights are checked to be stored for transposed products.
+   * stride 2, and a 3x3 with K = 2340 (two K blocks) with a residual and ReLU.
+   * The weights are checked to be stored for transposed products.
    */
   private static final String TRANSPOSED_CONVOLUTIONS = "graph main(%x: f32[N, 37, 7, 7], %y: f32[N, 64, 14, 14], "
+      + "%g: f32[N, 260, 7, 7], "
       + "%z: f32[N, 12, 5, 3]) -> (%a: f32[N, 64, 7, 7], %b: f32[N, 96, 14, 14], %c: f32[N, 33, 5, 3], "
-      + "%d: f32[N, 64, 14, 14], %e: f32[N, 96, 7, 7]) opset(ai.onnx=13) {\n"
+      + "%d: f32[N, 64, 14, 14], %e: f32[N, 96, 7, 7], %f: f32[N, 32, 7, 7]) opset(ai.onnx=13) {\n"
+      + "  const %k2: f32[32, 260, 3, 3] = dense<" + dense(32 * 260 * 9, 0.02) + ">\n"
+      + "  const %kr: f32[32, 7, 7] = dense<" + dense(32 * 49, 0.7) + ">\n"
+      + "  %f0 = Conv(%g, %k2) {pads = [1, 1, 1, 1]}\n  %f1 = Add(%f0, %kr)\n  %f = Relu(%f1)\n"
       + "  const %t3: f32[64, 64, 3, 3] = dense<" + dense(64 * 64 * 9, 0.05) + ">\n"
       + "  const %tb: f32[64] = dense<" + dense(64, 0.3) + ">\n"
       + "  const %s1: f32[96, 64, 1, 1] = dense<" + dense(96 * 64, 0.15) + ">\n"
@@ -227,7 +232,7 @@ class CompiledLoopModelTest {
       + "  %a0 = Conv(%x, %w, %wb)\n  %a1 = Add(%a0, %r)\n  %a = Relu(%a1)\n"
       + "  %b0 = Conv(%y, %v)\n  %b = Relu(%b0)\n"
       + "  %c = Conv(%z, %u, %ub)\n"
-      + "  return %a, %b, %c, %d, %e\n}\n";
+      + "  return %a, %b, %c, %d, %e, %f\n}\n";
 
   @Test
   void transposedPointwiseConvolutionsRunNatively() {
@@ -236,7 +241,7 @@ class CompiledLoopModelTest {
     Graph g = PassManager.standard(2).run(GraphParser.parse(TRANSPOSED_CONVOLUTIONS), PassContext.standard()).graph();
     List<String> stored = ModelCompiler.create().compile(g, CompileOptions.defaults()).manifest().weights()
         .constants().stream().map(WeightsTable.Constant::name).toList();
-    for (String w : List.of("w", "v", "u", "t3", "s1")) {
+    for (String w : List.of("w", "v", "u", "t3", "s1", "k2")) {
       assertTrue(stored.contains(MatrixProducts.packedNameT(w, GemmGenerator.Blocking.defaults(CpuTarget.host()).nr())),
           w + " should be stored transposed and packed: " + stored);
     }

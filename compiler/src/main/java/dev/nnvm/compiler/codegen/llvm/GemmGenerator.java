@@ -62,6 +62,13 @@ public final class GemmGenerator {
      */
     public static final int PACKED_A_MR = MR_LARGE;
 
+    /**
+     * The longest K block of a transposed product: blocks this long keep a 32-channel strip of weights
+     * (295 KB) and 49 pixels of image columns (450 KB) in a 1 MiB L2 together, and are long enough that
+     * adding a block's partial sums costs little (ResNet's K = 4608 layer runs as two blocks of 2304).
+     */
+    public static final long TRANSPOSED_KC = 2304;
+
     /** The register-block rows (pixels) a transposed product may take. */
     public static final int TRANSPOSED_MIN_MR = 4;
     public static final int TRANSPOSED_MAX_MR = 8;
@@ -190,7 +197,8 @@ public final class GemmGenerator {
         /**
          * A transposed product, for convolutions with few output pixels: pixels are the {@code mr} rows of
          * the register block and output channels its columns, so neither is padded to a tile much larger
-         * than it. Computes {@code C[n, m] = sum_k X[k, m] * W[n, k]}, all K at once (no K blocks):
+         * than it. Computes {@code C[n, m] = sum_k X[k, m] * W[n, k]}, in K blocks of at most
+         * {@link #TRANSPOSED_KC}:
          * <pre>{@code
          * void g(int64_t M,              // pixels
          *        int64_t N,              // output channels
@@ -344,6 +352,8 @@ public final class GemmGenerator {
                             tileCount("N", blocking.nr()), "%work", "%tiles"))
                     .replace("$TASK", TaskDriver.taskPrologue(kernel.name(), attributes(), fields))
                     .replace("$G", kernel.name())
+                    .replace("$KCm1", Long.toString(TRANSPOSED_KC - 1))
+                    .replace("$KC", Long.toString(TRANSPOSED_KC))
                     .replace("$MR", Integer.toString(mr))
                     .replace("$NR", Integer.toString(blocking.nr()))
                     .replace("$ATTRS", attributes()) + microKernel(kernel);
@@ -618,10 +628,10 @@ public final class GemmGenerator {
     }
 
     /**
-     * The store of a transposed product's block: the whole K was summed (no earlier partial block to add),
-     * so each of the block's columns (an output channel) gets its {@code mr} pixels, bias, residual and
-     * ReLU as one short vector: the {@code mr} row vectors are concatenated and each column picked out by
-     * one shuffle, then stored (masked to the valid pixels) at {@code c + column * ldc}.
+     * The store of a transposed product's block: each of the block's columns (an output channel) gets its
+     * {@code mr} pixels as one short vector (the {@code mr} row vectors are concatenated and each column
+     * picked out by one shuffle), plus the partial sums of earlier K blocks, and after the last K block the
+     * bias, residual and ReLU; stored (masked to the valid pixels) at {@code c + column * ldc}.
      */
     private void transposedStore(StringBuilder s, Epilogue ep, int vw, int nv) {
         String rt = "<" + mr + " x float>";
@@ -684,20 +694,34 @@ public final class GemmGenerator {
                         .append(pick).append('\n');
                 s.append("  %tco.").append(id).append(" = mul i64 %ldc, ").append(column).append('\n');
                 s.append("  %tcp.").append(id).append(" = getelementptr float, ptr %c, i64 %tco.").append(id).append('\n');
+                // After the first K block, the partial sums stored by the previous ones.
+                s.append("  %tom.").append(id).append(" = select i1 %notfirst, ").append(rm).append(" %tcm.").append(id)
+                        .append(", ").append(rm).append(" zeroinitializer\n");
+                s.append("  %told.").append(id).append(" = call ").append(rt).append(" @llvm.masked.load.v").append(mr)
+                        .append("f32.p0(ptr %tcp.").append(id).append(", i32 4, ").append(rm).append(" %tom.").append(id)
+                        .append(", ").append(rt).append(" zeroinitializer)\n");
+                s.append("  %tx1.").append(id).append(" = fadd ").append(rt).append(' ').append(x).append(", %told.")
+                        .append(id).append('\n');
+                x = "%tx1." + id;
+                // The residual and ReLU after the last K block only (the bias vectors are zero before it).
+                s.append("  %tlm.").append(id).append(" = select i1 %islast, ").append(rm).append(" %tcm.").append(id)
+                        .append(", ").append(rm).append(" zeroinitializer\n");
                 if (ep.residual()) {
                     s.append("  %tro.").append(id).append(" = mul i64 %ldr, ").append(column).append('\n');
                     s.append("  %trp.").append(id).append(" = getelementptr float, ptr %rp, i64 %tro.").append(id)
                             .append('\n');
                     s.append("  %tres.").append(id).append(" = call ").append(rt).append(" @llvm.masked.load.v").append(mr)
-                            .append("f32.p0(ptr %trp.").append(id).append(", i32 4, ").append(rm).append(" %tcm.").append(id)
+                            .append("f32.p0(ptr %trp.").append(id).append(", i32 4, ").append(rm).append(" %tlm.").append(id)
                             .append(", ").append(rt).append(" zeroinitializer)\n");
                     s.append("  %tx2.").append(id).append(" = fadd ").append(rt).append(' ').append(x).append(", %tres.")
                             .append(id).append('\n');
                     x = "%tx2." + id;
                 }
                 if (ep.relu()) {
-                    s.append("  %tle.").append(id).append(" = fcmp ole ").append(rt).append(' ').append(x)
+                    s.append("  %tle0.").append(id).append(" = fcmp ole ").append(rt).append(' ').append(x)
                             .append(", zeroinitializer\n");
+                    s.append("  %tle.").append(id).append(" = and ").append(rm).append(" %tle0.").append(id).append(", %tlm.")
+                            .append(id).append('\n');
                     s.append("  %tx3.").append(id).append(" = select ").append(rm).append(" %tle.").append(id).append(", ")
                             .append(rt).append(" zeroinitializer, ").append(rt).append(' ').append(x).append('\n');
                     x = "%tx3." + id;
@@ -1335,21 +1359,46 @@ $APOINTER
      */
     /**
      * The driver of a transposed product: output-channel tiles of NR columns split over the threads, each
-     * tile's pre-packed weights strip (K x NR) reused by every MR-pixel block, the whole K per block.
+     * tile's pre-packed weights strip (K x NR) reused by every MR-pixel block, in K blocks of at most
+     * {@link #TRANSPOSED_KC}.
      */
     private static final String TRANSPOSED_SKELETON = """
             $ENTRY$TASK
               %strip = mul i64 %K, $NR
+              ; K blocks of equal length, at most $KC: one block up to $KC, two of half a K up to twice that.
+              %nkb0 = add i64 %K, $KCm1
+              %nkb1 = udiv i64 %nkb0, $KC
+              %nkb = call i64 @llvm.smax.i64(i64 %nkb1, i64 1)
+              %kcl0 = add i64 %K, %nkb
+              %kcl1 = sub i64 %kcl0, 1
+              %kclen = udiv i64 %kcl1, %nkb
+              br label %kloop
+            kloop:
+              %kb = phi i64 [ 0, %entry ], [ %kb.next, %klatch ]
+              %kmore = icmp slt i64 %kb, %K
+              br i1 %kmore, label %kbody, label %exit
+            kbody:
+              %kleft = sub i64 %K, %kb
+              %kc = call i64 @llvm.smin.i64(i64 %kleft, i64 %kclen)
+              %isfirst = icmp eq i64 %kb, 0
+              %first = zext i1 %isfirst to i32
+              %kb.next = add i64 %kb, %kc
+              %islast = icmp sge i64 %kb.next, %K
+              %last = zext i1 %islast to i32
+              %xko = mul i64 %kb, %ldx
+              %xk = getelementptr float, ptr %X, i64 %xko
+              %wko = mul i64 %kb, $NR
               br label %tloop
             tloop:
-              %t = phi i64 [ %b, %entry ], [ %t.next, %tlatch ]
+              %t = phi i64 [ %b, %kbody ], [ %t.next, %tlatch ]
               %tmore = icmp slt i64 %t, %e
-              br i1 %tmore, label %tbody, label %exit
+              br i1 %tmore, label %tbody, label %klatch
             tbody:
               %col = mul i64 %t, $NR
               %nleft = sub i64 %N, %col
               %nr = call i64 @llvm.smin.i64(i64 %nleft, i64 $NR)
-              %bo = mul i64 %t, %strip
+              %bo0 = mul i64 %t, %strip
+              %bo = add i64 %bo0, %wko
               %bp = getelementptr float, ptr %W, i64 %bo
               %biasp = getelementptr float, ptr %bias, i64 %col
               %cco = mul i64 %col, %ldc
@@ -1362,17 +1411,19 @@ $APOINTER
             ibody:
               %mleft = sub i64 %M, %ir
               %mr = call i64 @llvm.smin.i64(i64 %mleft, i64 $MR)
-              %ap = getelementptr float, ptr %X, i64 %ir
+              %ap = getelementptr float, ptr %xk, i64 %ir
               %co = add i64 %cco, %ir
               %cp = getelementptr float, ptr %C, i64 %co
               %ro = add i64 %rco, %ir
               %rp = getelementptr float, ptr %R, i64 %ro
-              call void @$G.ukernel(i64 %K, ptr %ap, ptr %bp, ptr %cp, i64 %ldc, i64 %mr, i64 %nr, i32 1, i32 1, ptr %biasp, ptr %rp, i64 %ldr, i64 %ldx)
+              call void @$G.ukernel(i64 %kc, ptr %ap, ptr %bp, ptr %cp, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr %biasp, ptr %rp, i64 %ldr, i64 %ldx)
               %ir.next = add i64 %ir, $MR
               br label %iloop
             tlatch:
               %t.next = add i64 %t, 1
               br label %tloop
+            klatch:
+              br label %kloop
             exit:
               ret void
             }
