@@ -144,6 +144,23 @@ class CompiledLoopModelTest {
    * stays as is. Constant left operands (convolution weights, a constant A
    * of fewer rows than a register block) are stored packed too.
    */
+  /**
+   * Products of fewer rows than the GEMM's column-split threshold (M = 3 x S rows, here 9 to 300) with
+   * 7 column strips: on 2 and 3 threads each task takes every row and a part of the columns (the last
+   * part shorter), with a bias, a residual and ReLU; and the 0-row and 1-strip edges of the split.
+   */
+  @Test
+  void fewRowProductsSplitColumnsOverThreads() {
+    compileAndRun("graph main(%x: f32[3, S, 70], %r: f32[3, S, 200], %y: f32[3, S, 70]) -> (%o: f32[3, S, 200], "
+        + "%p: f32[3, S, 20]) opset(ai.onnx=13) {\n"
+        + "  const %w: f32[70, 200] = dense<" + dense(70 * 200, 0.2) + ">\n"
+        + "  const %b: f32[200] = dense<" + dense(200, 0.5) + ">\n"
+        + "  const %v: f32[70, 20] = dense<" + dense(70 * 20, 0.3) + ">\n"
+        + "  %m = MatMul(%x, %w)\n  %mb = Add(%m, %b)\n  %ms = Add(%mb, %r)\n  %o = Relu(%ms)\n"
+        + "  %p = MatMul(%y, %v)\n"
+        + "  return %o, %p\n}\n", 1e-5, 1e-5, 3, 100);
+  }
+
   @Test
   void prepackedWeightsRunNatively() {
     String text = prepackedWeights();

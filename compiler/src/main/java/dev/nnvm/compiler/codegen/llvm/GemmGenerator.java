@@ -73,6 +73,13 @@ public final class GemmGenerator {
     public static final int TRANSPOSED_MIN_MR = 4;
     public static final int TRANSPOSED_MAX_MR = 8;
 
+    /**
+     * Products of fewer rows than this split their columns, not their rows, over threads: with rows
+     * split, every thread streams all of B (all-MiniLM-L6-v2 at batch 1 has M = 128 and B up to
+     * 2.4 MB, read once per thread), with columns each reads its part and packs A for itself.
+     */
+    static final int COLUMN_SPLIT_ROWS = 512;
+
     /** The register-block rows of the kernel being generated. */
     private int mr = MR;
 
@@ -380,6 +387,7 @@ public final class GemmGenerator {
                 .replace("$NR", Integer.toString(blocking.nr()))
                 .replace("$KC", Integer.toString(blocking.kc()))
                 .replace("$MC", Integer.toString(blocking.mc()))
+                .replace("$SPLITROWS", Integer.toString(COLUMN_SPLIT_ROWS))
                 .replace("$NC", Integer.toString(blocking.nc()))
                 .replace("$STEPS", stepVector(blocking.nr(), 0))
                 .replace("$ATTRS", attributes())
@@ -929,10 +937,12 @@ public final class GemmGenerator {
      * {@code parallel_for}, and A/B packing. Context fields: 0 M, 1 N, 2 K, 3 A, 4 lda, 5 B, 6 ldb,
      * 7 C, 8 ldc, 9 bias, 10 R, 11 ldr, 12 packA, 13 packB, 14 bytes per A slot, 15 jc, 16 nc,
      * 17 pc, 18 kc, 19 mc, 20 mc blocks, 21 B-packing tasks, 22 compute tasks, 23 B strips,
-     * 24 first K block, 25 last K block.
+     * 24 first K block, 25 last K block, 26 column parts (1: the compute tasks split the rows; more:
+     * each task takes every row and one part of the panel's column strips, for products of few rows,
+     * whose threads would otherwise each stream all of B).
      */
     private static final String SKELETON = """
-            %$G.ctx = type { i64, i64, i64, ptr, i64, ptr, i64, ptr, i64, ptr, ptr, i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32, i32 }
+            %$G.ctx = type { i64, i64, i64, ptr, i64, ptr, i64, ptr, i64, ptr, ptr, i64, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i32, i32, i64 }
 
             define internal i64 @$G.kcmax(i64 %K) $ATTRS {
               %a = call i64 @llvm.smin.i64(i64 %K, i64 $KC)
@@ -1007,9 +1017,18 @@ public final class GemmGenerator {
               %bytesB = call i64 @$G.bytesB(i64 %N, i64 %K)
               %bytesA = call i64 @$G.bytesA(i64 %M, i64 %K)
               %packA = getelementptr i8, ptr %ws, i64 %bytesB
+              %few = icmp slt i64 %M, $SPLITROWS
+              %nstrips0 = add i64 %N, $NRm1
+              %nstrips = sdiv i64 %nstrips0, $NR
+              %twot = mul i64 %t, 2
+              %wide = icmp sge i64 %nstrips, %twot
+              %cs0 = and i1 %few, %wide
+              %colsplit = and i1 %cs0, %par
+              %cparts = select i1 %colsplit, i64 %t, i64 1
               %per0 = add i64 %M, %t
               %per1 = sub i64 %per0, 1
-              %per = sdiv i64 %per1, %t
+              %perrows = sdiv i64 %per1, %t
+              %per = select i1 %colsplit, i64 %M, i64 %perrows
               %pp0 = add i64 %per, $MRm1
               %pp1 = sdiv i64 %pp0, $MR
               %pp = mul i64 %pp1, $MR
@@ -1017,7 +1036,10 @@ public final class GemmGenerator {
               %nb0 = add i64 %M, %mc
               %nb1 = sub i64 %nb0, 1
               %nblk = sdiv i64 %nb1, %mc
-              %ntC = call i64 @llvm.smin.i64(i64 %t, i64 %nblk)
+              %ntR = call i64 @llvm.smin.i64(i64 %t, i64 %nblk)
+              %ntC = select i1 %colsplit, i64 %t, i64 %ntR
+              %f26 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 26
+              store i64 %cparts, ptr %f26
               %f0 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 0
               store i64 %M, ptr %f0
               %f1 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 1
@@ -1283,15 +1305,34 @@ $PACKB_CALL
               %first = load i32, ptr %g24
               %g25 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 25
               %last = load i32, ptr %g25
+              %g26 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 26
+              %cparts = load i64, ptr %g26
+              %g23 = getelementptr %$G.ctx, ptr %ctx, i32 0, i32 23
+              %npan = load i64, ptr %g23
+              %colsplit = icmp sgt i64 %cparts, 1
               %slotoff = mul i64 %b, %slotBytes
               %slot = getelementptr i8, ptr %packA, i64 %slotoff
+              %share0 = add i64 %npan, %cparts
+              %share1 = sub i64 %share0, 1
+              %share2 = sdiv i64 %share1, %cparts
+              %share = mul i64 %share2, $NR
               br label %iloop
             iloop:
               %i = phi i64 [ %b, %entry ], [ %i.next, %ilatch ]
               %imore = icmp slt i64 %i, %e
-              br i1 %imore, label %blkloop, label %exit
+              br i1 %imore, label %iparts, label %exit
+            iparts:
+              ; Column parts: task i takes every row block and strips [i * share, (i + 1) * share).
+              %blk0 = select i1 %colsplit, i64 0, i64 %i
+              %blkstep = select i1 %colsplit, i64 1, i64 %nt
+              %jrs = mul i64 %i, %share
+              %jr0 = select i1 %colsplit, i64 %jrs, i64 0
+              %jre0 = add i64 %jrs, %share
+              %jre1 = call i64 @llvm.smin.i64(i64 %jre0, i64 %nc)
+              %jr1 = select i1 %colsplit, i64 %jre1, i64 %nc
+              br label %blkloop
             blkloop:
-              %blk = phi i64 [ %i, %iloop ], [ %blk.next, %blknext ]
+              %blk = phi i64 [ %blk0, %iparts ], [ %blk.next, %blknext ]
               %bmore = icmp slt i64 %blk, %nblk
               br i1 %bmore, label %blkbody, label %ilatch
             blkbody:
@@ -1304,8 +1345,8 @@ $PACKB_CALL
 $PACKA_CALL
               br label %jrloop
             jrloop:
-              %jr = phi i64 [ 0, %blkbody ], [ %jr.next, %jrnext ]
-              %jrmore = icmp slt i64 %jr, %nc
+              %jr = phi i64 [ %jr0, %blkbody ], [ %jr.next, %jrnext ]
+              %jrmore = icmp slt i64 %jr, %jr1
               br i1 %jrmore, label %jrbody, label %blknext
             jrbody:
               %nleft = sub i64 %nc, %jr
@@ -1337,7 +1378,7 @@ $APOINTER
               %jr.next = add i64 %jr, $NR
               br label %jrloop
             blknext:
-              %blk.next = add i64 %blk, %nt
+              %blk.next = add i64 %blk, %blkstep
               br label %blkloop
             ilatch:
               %i.next = add i64 %i, 1
