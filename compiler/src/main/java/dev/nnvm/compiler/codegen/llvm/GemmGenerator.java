@@ -41,7 +41,9 @@ import java.util.regex.Pattern;
  * Leading dimensions count floats. {@code parallel_for} must call {@code task} over disjoint
  * ranges covering {@code [0, n)} (concurrently or not) and return when all are done; the GEMM
  * splits packing B over the strips of a panel and the compute over {@code mc} blocks of rows
- * ({@code mc} shrinks so that every thread gets rows). M or N below 1 do nothing; K = 0 gives the
+ * ({@code mc} shrinks so that every thread gets rows), or, for fewer than
+ * {@link #COLUMN_SPLIT_ROWS} rows, over parts of the panel's column strips (each thread then packs
+ * all of A for itself). M or N below 1 do nothing; K = 0 gives the
  * epilogue applied to zeros. Reentrant: all state lives in the arguments and the workspace.
  */
 public final class GemmGenerator {
