@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.nnvm.compiler.codegen.CompiledModelRunner;
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
 import dev.nnvm.compiler.frontend.onnx.OnnxExporter;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -72,6 +74,12 @@ class FusedAttentionTest {
    */
   private void check(String text, boolean fused, List<Map<String, Long>> bindings,
       BiFunction<ValueInfo, long[], Tensor> inputs) throws Exception {
+    check(text, fused, bindings, inputs, null);
+  }
+
+  /** As above, compiled for {@code targets} (null: the host). */
+  private void check(String text, boolean fused, List<Map<String, Long>> bindings,
+      BiFunction<ValueInfo, long[], Tensor> inputs, List<String> targets) throws Exception {
     Graph g = GraphParser.parse(text);
     Graph opt = PassManager.standard(2).run(g, PassContext.standard()).graph();
     List<Node> attention = opt.nodes().stream()
@@ -85,7 +93,8 @@ class FusedAttentionTest {
       }
     }
     byte[] onnx = OnnxExporter.toBytes(g);
-    try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
+    try (CompiledModelRunner runner = targets == null ? new CompiledModelRunner(opt, allocator)
+        : CompiledModelRunner.forTargets(g, targets, allocator)) {
       for (Map<String, Long> binding : bindings) {
         Map<String, Tensor> feeds = new LinkedHashMap<>();
         for (ValueInfo in : g.inputs()) {
@@ -132,6 +141,18 @@ class FusedAttentionTest {
     RandomTensors random = seeded();
     check(text, true, List.of(Map.of("N", 1L, "S", 1L), Map.of("N", 2L, "S", 7L), Map.of("N", 2L, "S", 150L),
         Map.of("N", 1L, "S", 300L)), uniform(random));
+  }
+
+  @Test
+  void avx2VariantRunsNatively() throws Exception {
+    // 8-lane vectors and 6-row register blocks: the kernel the host gets on an AVX2-only CPU.
+    CpuTarget v3 = CpuTarget.named("x86-64-v3");
+    Assumptions.assumeTrue(v3.runsOn(CpuTarget.host()), "this CPU has no AVX2 + FMA: " + CpuTarget.host());
+    String text = "graph main(%q: f32[2, 3, S, 20], %k: f32[2, 3, S, 20], %v: f32[2, 3, S, 12], "
+        + "%m: f32[2, 1, 1, S]) -> (%y: f32[2, 3, S, 12]) opset(ai.onnx=13) {\n"
+        + "  const %scale: f32[] = dense<[0.223606798]>\n"
+        + attention("%q", "%k", "%v", "%m", "[0, 1, 3, 2]") + "  return %y\n}\n";
+    check(text, true, List.of(Map.of("S", 150L), Map.of("S", 3L)), uniform(seeded()), List.of("x86-64-v3"));
   }
 
   @Test
