@@ -2,11 +2,14 @@ package dev.nnvm.it;
 
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import dev.nnvm.compiler.codegen.CompiledModelRunner;
 import dev.nnvm.compiler.frontend.onnx.OnnxTensors;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.ValueInfo;
+import dev.nnvm.compiler.testing.Comparison;
 import dev.nnvm.runtime.Dim;
+import dev.nnvm.runtime.nativeio.NativeAllocator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +44,20 @@ class LightModelsTest {
 
   @TestFactory
   Stream<DynamicTest> lightModelsMatchTheirExpectedOutputs() throws IOException {
+    return models().stream().map(m -> dynamicTest(m.getFileName().toString(), () -> check(m, false)));
+  }
+
+  /**
+   * The same models compiled to native code (level 2, the CPU compiler's passes, the host's best variant)
+   * and run through the runtime on two threads: LRN, ConstantOfShape fills too large to fold (VGG-19's and
+   * ZFNet's classifier weights), concatenations, grouped and strided convolutions, pooling with ceil mode.
+   */
+  @TestFactory
+  Stream<DynamicTest> lightModelsCompiledMatchTheirExpectedOutputs() throws IOException {
+    return models().stream().map(m -> dynamicTest("compiled " + m.getFileName(), () -> check(m, true)));
+  }
+
+  private static List<Path> models() throws IOException {
     Path dir = Path.of(System.getProperty("nnvm.shared.dir", "../../shared"), "onnx-tests", "light");
     if (!Files.isDirectory(dir)) {
       System.out.println("SKIPPED light models: " + dir + " does not exist (set -Dnnvm.shared.dir to the shared "
@@ -51,10 +68,10 @@ class LightModelsTest {
     try (Stream<Path> s = Files.list(dir)) {
       s.filter(p -> p.getFileName().toString().endsWith(".onnx")).sorted().forEach(models::add);
     }
-    return models.stream().map(m -> dynamicTest(m.getFileName().toString(), () -> check(m)));
+    return models;
   }
 
-  private static void check(Path model) throws IOException {
+  private static void check(Path model, boolean compiled) throws IOException {
     String stem = model.getFileName().toString().replaceFirst("\\.onnx$", "");
     Path expectedFile = model.resolveSibling(stem + "_output_0.pb");
     Assumptions.assumeTrue(Files.exists(expectedFile), () -> "no expected output " + expectedFile);
@@ -64,8 +81,19 @@ class LightModelsTest {
     }
     ValueInfo in = g.inputs().get(0);
     Map<String, Tensor> inputs = Map.of(in.name(), ones(in));
-    ModelCheck.againstExpected(stem, g, inputs, Map.of(g.outputs().get(0).name(), OnnxTensors.read(expectedFile)),
-        RTOL, ATOL).assertAllWithin();
+    Map<String, Tensor> expected = Map.of(g.outputs().get(0).name(), OnnxTensors.read(expectedFile));
+    if (!compiled) {
+      ModelCheck.againstExpected(stem, g, inputs, expected, RTOL, ATOL).assertAllWithin();
+      return;
+    }
+    try (NativeAllocator allocator = NativeAllocator.newRoot("light-" + stem);
+        CompiledModelRunner runner = CompiledModelRunner.optimizing(g, allocator)) {
+      Map<String, Tensor> got = runner.run(inputs, 2);
+      for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+        System.out.println("compiled " + stem + " (" + runner.times() + "): "
+            + Comparison.assertClose(e.getKey(), e.getValue(), got.get(e.getKey()), RTOL, ATOL));
+      }
+    }
   }
 
   private static Tensor ones(ValueInfo in) {

@@ -405,6 +405,37 @@ public final class LoweringRules {
       put(op, reshape);
     }
     put("Expand", (ctx, idx) -> ctx.broadcastInput(0, idx));
+    // A fill too large to fold into the weights (the light VGG-19's 400 MB classifier weights) is written at run time.
+    put("ConstantOfShape", (ctx, idx) -> {
+      DType t = ctx.outputType().dtype();
+      if (!ctx.hasAttr("value")) {
+        return Exprs.constant(0, t);
+      }
+      Tensor v = ctx.node().attribute("value").asTensor();
+      return t.isFloatingPoint() ? Exprs.constant(v.getDouble(0), t) : new Expr.IntConst(v.getLong(0), t);
+    });
+    // Local response normalization across channels (axis 1): the window of size channels summed unrolled, each
+    // tap outside [0, C) contributing 0, as the reference does (which clips the window).
+    put("LRN", (ctx, idx) -> {
+      Expr x = ctx.input(0, idx);
+      long size = ctx.attrInt("size");
+      long before = (size - 1) / 2;
+      Expr channels = Exprs.dim(ctx.inputType(0).shape().dim(1));
+      Expr sum = c(0, x);
+      for (long k = -before; k <= size - 1 - before; k++) {
+        List<Expr> at = new ArrayList<>(idx);
+        Expr ch = Exprs.add(idx.get(1), Exprs.i64(k));
+        Expr inside = Exprs.value(BinaryOp.AND, Exprs.compare(CompareOp.GE, ch, Exprs.i64(0)),
+            Exprs.compare(CompareOp.LT, ch, channels));
+        // Clamped so that the load stays in bounds; the select drops it.
+        at.set(1, op(BinaryOp.MIN, op(BinaryOp.MAX, ch, Exprs.i64(0)), Exprs.add(channels, Exprs.i64(-1))));
+        Expr e = ctx.input(0, at);
+        sum = op(BinaryOp.ADD, sum, Exprs.select(inside, op(BinaryOp.MUL, e, e), c(0, x)));
+      }
+      Expr scaled = op(BinaryOp.ADD, floatAttr(ctx, "bias", x), op(BinaryOp.MUL, c(ctx.attrFloat("alpha") / size, x),
+          sum));
+      return op(BinaryOp.DIV, x, op(BinaryOp.POW, scaled, floatAttr(ctx, "beta", x)));
+    });
     put("Transpose", (ctx, idx) -> {
       int rank = idx.size();
       long[] perm = ctx.attrInts("perm");
