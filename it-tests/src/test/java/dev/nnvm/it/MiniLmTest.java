@@ -101,7 +101,7 @@ class MiniLmTest {
     assertTrue(mean < 5e-2, "mean absolute error " + mean + " of last_hidden_state");
   }
 
-  private static double[] meanPool(Tensor hidden, Tensor mask, int b) {
+  static double[] meanPool(Tensor hidden, Tensor mask, int b) {
     int seq = (int) hidden.dim(1);
     int dim = (int) hidden.dim(2);
     double[] out = new double[dim];
@@ -120,7 +120,7 @@ class MiniLmTest {
     return out;
   }
 
-  private static double cosine(double[] x, double[] y) {
+  static double cosine(double[] x, double[] y) {
     double xy = 0;
     double xx = 0;
     double yy = 0;

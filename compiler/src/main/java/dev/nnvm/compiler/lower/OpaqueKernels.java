@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * Kernels for single operators that are not index maps or plain reductions
- * (normalizations, attention, convolutions, pooling): each family offers a
+ * (normalizations, attention, quantization): each family offers a
  * loop nest for the operators it knows. Families are asked in order.
  */
 final class OpaqueKernels {
@@ -16,7 +16,7 @@ final class OpaqueKernels {
     Optional<Stmt> lower(Node n, LowerContext ctx, List<BufferRef> ins, List<BufferRef> outs);
   }
 
-  private static final List<Family> FAMILIES = List.of(RowKernels::lower);
+  private static final List<Family> FAMILIES = List.of(RowKernels::lower, QuantKernels::lower);
 
   private OpaqueKernels() {}
 

@@ -113,8 +113,9 @@ final class QuantOps {
         .eval(QuantOps::dynamicQuantize)
         .register(r);
 
+    // Opaque: the compiled kernel is a standalone loop nest (no fused epilogue), see lower.QuantKernels.
     OpDef.builder("MatMulInteger")
-        .pattern(FusionPattern.OUT_ELEMWISE_FUSABLE)
+        .pattern(FusionPattern.OPAQUE)
         .inputs(2, 4)
         .infer(ctx -> {
           TypeRules.requireType(ctx, 0, BYTES);
