@@ -611,22 +611,8 @@ public final class GemmGenerator {
                 if (ep.residual()) {
                     s.append("  %rpp.").append(id).append(" = getelementptr float, ptr %rrow").append(i).append(", i64 ")
                             .append(v * vw).append('\n');
-                    s.append("  %res.").append(id).append(" = call ").append(vt).append(' ').append(maskedLoad(vw))
-                            .append("(ptr %rpp.").append(id).append(", i32 4, ").append(mt).append(" %lm").append(v)
-                            .append(", ").append(vt).append(" zeroinitializer)\n");
-                    s.append("  %x2.").append(id).append(" = fadd ").append(vt).append(' ').append(x).append(", %res.")
-                            .append(id).append('\n');
-                    x = "%x2." + id;
                 }
-                if (ep.relu()) {
-                    s.append("  %le.").append(id).append(" = fcmp ole ").append(vt).append(' ').append(x)
-                            .append(", zeroinitializer\n");
-                    s.append("  %neg.").append(id).append(" = and ").append(mt).append(" %le.").append(id).append(", %lm")
-                            .append(v).append('\n');
-                    s.append("  %x3.").append(id).append(" = select ").append(mt).append(" %neg.").append(id).append(", ")
-                            .append(vt).append(" zeroinitializer, ").append(vt).append(' ').append(x).append('\n');
-                    x = "%x3." + id;
-                }
+                x = residualAndRelu(s, ep, "", id, x, vw, "%rpp." + id, "%lm" + v);
                 s.append("  call void ").append(maskedStore(vw)).append('(').append(vt).append(' ').append(x)
                         .append(", ptr %cp.").append(id).append(", i32 4, ").append(mt).append(" %mask").append(v)
                         .append(")\n");
@@ -635,6 +621,37 @@ public final class GemmGenerator {
         }
         s.append("done:\n  ret void\n}\n\n");
         return s.toString();
+    }
+
+    /**
+     * The residual and ReLU of an epilogue applied to {@code x} ({@code lanes} floats): the residual is
+     * loaded at {@code residual} under {@code mask} (the valid lanes, none before the last K block) and
+     * added, then {@code x <= 0 -> +0} under the same mask (NaN stays NaN). Value names start with
+     * {@code p} and end with {@code id}. Returns the result's name.
+     */
+    private static String residualAndRelu(StringBuilder s, Epilogue ep, String p, String id, String x, int lanes,
+            String residual, String mask) {
+        String vt = "<" + lanes + " x float>";
+        String mt = "<" + lanes + " x i1>";
+        if (ep.residual()) {
+            s.append("  %").append(p).append("res.").append(id).append(" = call ").append(vt).append(' ')
+                    .append(maskedLoad(lanes)).append("(ptr ").append(residual).append(", i32 4, ").append(mt).append(' ')
+                    .append(mask).append(", ").append(vt).append(" zeroinitializer)\n");
+            s.append("  %").append(p).append("x2.").append(id).append(" = fadd ").append(vt).append(' ').append(x)
+                    .append(", %").append(p).append("res.").append(id).append('\n');
+            x = "%" + p + "x2." + id;
+        }
+        if (ep.relu()) {
+            s.append("  %").append(p).append("le.").append(id).append(" = fcmp ole ").append(vt).append(' ').append(x)
+                    .append(", zeroinitializer\n");
+            s.append("  %").append(p).append("neg.").append(id).append(" = and ").append(mt).append(" %").append(p)
+                    .append("le.").append(id).append(", ").append(mask).append('\n');
+            s.append("  %").append(p).append("x3.").append(id).append(" = select ").append(mt).append(" %").append(p)
+                    .append("neg.").append(id).append(", ").append(vt).append(" zeroinitializer, ").append(vt).append(' ')
+                    .append(x).append('\n');
+            x = "%" + p + "x3." + id;
+        }
+        return x;
     }
 
     /**
@@ -720,22 +737,8 @@ public final class GemmGenerator {
                     s.append("  %tro.").append(id).append(" = mul i64 %ldr, ").append(column).append('\n');
                     s.append("  %trp.").append(id).append(" = getelementptr float, ptr %rp, i64 %tro.").append(id)
                             .append('\n');
-                    s.append("  %tres.").append(id).append(" = call ").append(rt).append(" @llvm.masked.load.v").append(mr)
-                            .append("f32.p0(ptr %trp.").append(id).append(", i32 4, ").append(rm).append(" %tlm.").append(id)
-                            .append(", ").append(rt).append(" zeroinitializer)\n");
-                    s.append("  %tx2.").append(id).append(" = fadd ").append(rt).append(' ').append(x).append(", %tres.")
-                            .append(id).append('\n');
-                    x = "%tx2." + id;
                 }
-                if (ep.relu()) {
-                    s.append("  %tle0.").append(id).append(" = fcmp ole ").append(rt).append(' ').append(x)
-                            .append(", zeroinitializer\n");
-                    s.append("  %tle.").append(id).append(" = and ").append(rm).append(" %tle0.").append(id).append(", %tlm.")
-                            .append(id).append('\n');
-                    s.append("  %tx3.").append(id).append(" = select ").append(rm).append(" %tle.").append(id).append(", ")
-                            .append(rt).append(" zeroinitializer, ").append(rt).append(' ').append(x).append('\n');
-                    x = "%tx3." + id;
-                }
+                x = residualAndRelu(s, ep, "t", id, x, mr, "%trp." + id, "%tlm." + id);
                 s.append("  call void @llvm.masked.store.v").append(mr).append("f32.p0(").append(rt).append(' ').append(x)
                         .append(", ptr %tcp.").append(id).append(", i32 4, ").append(rm).append(" %tcm.").append(id)
                         .append(")\n");
