@@ -402,6 +402,7 @@ public final class GemmGenerator {
                 .replace("$PACKA_CALL", kernel.packedA() ? ""
                         : "              call void @" + kernel.name() + ".packA(ptr %slot, ptr %asrc, i64 %lda, "
                         + "i64 %mc, i64 %kc)")
+                .replace("$PREFETCH_NEXT", prefetchNextStrip(kernel))
                 .replace("$APOINTER", kernel.packedA()
                         // Strip (ic + ir) / MR of the pre-packed A, from column pc on.
                         ? "              %arow = add i64 %ic, %ir\n"
@@ -423,6 +424,45 @@ public final class GemmGenerator {
                         : "              %bo = mul i64 %jr, %kc\n"
                         + "              %bp = getelementptr float, ptr %packB, i64 %bo");
         return shared + microKernel(kernel);
+    }
+
+    /**
+     * Prefetches (for writing) the C rows of the next row strip of the same column strip, and the residual
+     * rows for reading, one strip ahead of the micro-kernel: the tiles walk down the rows of a column strip,
+     * so C's rows are as many interleaved streams as the block has rows, which the hardware prefetchers do
+     * not follow. It matters when C and the residual come from memory: light ResNet-50 at batch 8, whose
+     * 56x56 and 28x28 1x1 outputs no longer stay in the L3 between layers, went from 378-383 to 337-350 ms
+     * (1 thread); batch 1, where they stay, is unchanged.
+     */
+    private String prefetchNextStrip(Kernel kernel) {
+        StringBuilder s = new StringBuilder();
+        int lines = Math.max(1, blocking.nr() / 16);
+        for (int i = 0; i < mr; i++) {
+            s.append("              %pn").append(i).append(" = add i64 %row, ").append(mr + i).append('\n');
+            s.append("              %pnc").append(i).append(" = mul i64 %pn").append(i).append(", %ldc\n");
+            s.append("              %pnco").append(i).append(" = add i64 %pnc").append(i).append(", %col\n");
+            for (int l = 0; l < lines; l++) {
+                s.append("              %pnp").append(i).append('_').append(l).append(" = getelementptr float, ptr %C, i64 %pnco")
+                        .append(i).append('\n');
+                s.append("              %pnq").append(i).append('_').append(l).append(" = getelementptr float, ptr %pnp")
+                        .append(i).append('_').append(l).append(", i64 ").append(16 * l).append('\n');
+                s.append("              call void @llvm.prefetch.p0(ptr %pnq").append(i).append('_').append(l)
+                        .append(", i32 1, i32 3, i32 1)\n");
+            }
+            if (kernel.epilogue().residual()) {
+                s.append("              %pnr").append(i).append(" = mul i64 %pn").append(i).append(", %ldr\n");
+                s.append("              %pnro").append(i).append(" = add i64 %pnr").append(i).append(", %col\n");
+                for (int l = 0; l < lines; l++) {
+                    s.append("              %pnrp").append(i).append('_').append(l).append(" = getelementptr float, ptr %R, i64 %pnro")
+                            .append(i).append('\n');
+                    s.append("              %pnrq").append(i).append('_').append(l).append(" = getelementptr float, ptr %pnrp")
+                            .append(i).append('_').append(l).append(", i64 ").append(16 * l).append('\n');
+                    s.append("              call void @llvm.prefetch.p0(ptr %pnrq").append(i).append('_').append(l)
+                            .append(", i32 0, i32 3, i32 1)\n");
+                }
+            }
+        }
+        return s.toString();
     }
 
     /**
@@ -1376,6 +1416,7 @@ $APOINTER
               %ro = add i64 %rro, %col
               %rp = getelementptr float, ptr %R, i64 %ro
               %biasr = getelementptr float, ptr %bias, i64 %row
+$PREFETCH_NEXT
               call void @$G.ukernel(i64 %kc, ptr %ap, ptr %bp, ptr %cp, i64 %ldc, i64 %mr, i64 %nr, i32 %first, i32 %last, ptr $BIASP, ptr %rp, i64 %ldr)
               %ir.next = add i64 %ir, $MR
               br label %irloop
