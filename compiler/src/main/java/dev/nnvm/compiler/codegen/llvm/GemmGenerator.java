@@ -476,18 +476,19 @@ public final class GemmGenerator {
     }
 
     /**
-     * The micro-kernel {@code @g.ukernel}. Kernels over pre-packed A get three: {@code mr} rows (12), and 8
-     * and 4 rows for the strip past the last full one (64 output channels fill 5 strips of 12 and 4 rows
-     * of a sixth), all reading the same 12-row strips; {@code @g.ukernel} then picks one by the strip's
-     * rows.
+     * The micro-kernel {@code @g.ukernel}. Every kernel but the transposed products gets three: {@code mr}
+     * rows (12 or 6), and 8 and 4 (or 4 and 2) rows for the strip past the last full one (64 output channels
+     * fill 5 strips of 12 and 4 rows of a sixth; 128 rows fill 21 strips of 6 and 2 rows), all reading the
+     * same packed strips; {@code @g.ukernel} then picks one by the strip's rows.
      */
     private String microKernel(Kernel kernel) {
-        if (!kernel.packedA()) {
+        if (kernel.transposed()) {
             return microKernel(kernel, ".ukernel", mr);
         }
         int full = mr;
+        int[] tails = tailRows(full);
         StringBuilder s = new StringBuilder();
-        for (int rows : TAIL_ROWS) {
+        for (int rows : tails) {
             mr = rows;
             s.append(microKernel(kernel, ".uk" + rows, full));
         }
@@ -499,8 +500,7 @@ public final class GemmGenerator {
         String g = kernel.name();
         s.append("define internal void @").append(g).append(".ukernel(").append(params).append(") ").append(attributes())
                 .append(" {\nentry:\n");
-        String next = "entry";
-        for (int rows : TAIL_ROWS) {
+        for (int rows : tails) {
             s.append("  %le").append(rows).append(" = icmp sle i64 %mr, ").append(rows).append('\n');
             s.append("  br i1 %le").append(rows).append(", label %t").append(rows).append(", label %n").append(rows)
                     .append("\nt").append(rows).append(":\n  call void @").append(g).append(".uk").append(rows)
@@ -511,8 +511,10 @@ public final class GemmGenerator {
         return s.toString();
     }
 
-    /** Register-block rows of the micro-kernels for the last strip of a pre-packed A. */
-    private static final int[] TAIL_ROWS = {4, 8};
+    /** Register-block rows of the micro-kernels for the last strip of an A packed in {@code full}-row strips. */
+    private static int[] tailRows(int full) {
+        return full == MR_LARGE ? new int[] {4, 8} : new int[] {2, 4};
+    }
 
     /**
      * One micro-kernel: {@code mr} x NR block, accumulators in phis, k unrolled, masked fused store; A is
