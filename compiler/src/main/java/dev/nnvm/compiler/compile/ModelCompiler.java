@@ -174,17 +174,9 @@ public final class ModelCompiler {
       constants.put(MatrixProducts.packedNameA(name), Tensor.ofFloats(new long[] {packed.length}, packed));
     });
     prepackable.rightTransposed().forEach((name, mk) -> {
-      int m = Math.toIntExact(mk[0]);
-      int k = Math.toIntExact(mk[1]);
       float[] a = constants.remove(name).floats();
-      float[] t = new float[a.length];
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < k; j++) {
-          t[j * m + i] = a[i * k + j];
-        }
-      }
       for (int nr : widths) {
-        float[] packed = GemmGenerator.packB(t, k, m, nr);
+        float[] packed = GemmGenerator.packTransposedB(a, Math.toIntExact(mk[0]), Math.toIntExact(mk[1]), nr);
         constants.put(MatrixProducts.packedNameT(name, nr), Tensor.ofFloats(new long[] {packed.length}, packed));
       }
     });

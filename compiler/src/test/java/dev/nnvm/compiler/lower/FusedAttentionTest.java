@@ -157,7 +157,7 @@ class FusedAttentionTest {
 
   @Test
   void crossAttentionWithoutMaskAndWideValues() throws Exception {
-    // Sq != Sk, D = 16, Dv = 40 (two value tiles, the second partial), a scale by Div.
+    // Sq != Sk, D = 16, Dv = 40 (two value tiles, the second partial), no mask.
     String text = "graph main(%q: f32[2, 4, 30, 16], %k: f32[2, 4, 260, 16], %v: f32[2, 4, 260, 40]) "
         + "-> (%y: f32[2, 4, 30, 40]) opset(ai.onnx=13) {\n"
         + "  const %scale: f32[] = dense<[0.25]>\n"

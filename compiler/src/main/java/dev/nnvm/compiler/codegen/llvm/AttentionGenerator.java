@@ -152,8 +152,7 @@ public final class AttentionGenerator {
     b.line("%mo3 = add i64 %mo0, %mo1");
     b.line("%mo = add i64 %mo3, %mo2");
     b.line("%mb = getelementptr float, ptr %M, i64 %mo");
-    b.line("%scalev0 = insertelement " + vt + " poison, float %scale, i64 0");
-    b.line("%scalev = shufflevector " + vt + " %scalev0, " + vt + " poison, <" + vw + " x i32> zeroinitializer");
+    splat(b, "%scalev", "%scale");
     // Running maxima -inf, sums 0, output rows 0.
     b.loop("init", "0", "%rows", "1", r -> {
       b.line("%init.mp = getelementptr float, ptr %mx, i64 " + r);
@@ -176,8 +175,7 @@ public final class AttentionGenerator {
       b.line("%fin.z = fcmp oeq float %fin.l, 0.0");
       b.line("%fin.r = fdiv float 1.0, %fin.l");
       b.line("%fin.inv = select i1 %fin.z, float 0.0, float %fin.r");
-      b.line("%fin.iv0 = insertelement " + vt + " poison, float %fin.inv, i64 0");
-      b.line("%fin.iv = shufflevector " + vt + " %fin.iv0, " + vt + " poison, <" + vw + " x i32> zeroinitializer");
+      splat(b, "%fin.iv", "%fin.inv");
       rowVectors(b, "fin", r, x -> "fmul " + vt + " " + x + ", %fin.iv");
     });
     b.line("ret void");

@@ -268,6 +268,23 @@ public final class GemmGenerator {
     }
 
     /**
+     * A [M, K] (row-major) transposed and laid out as {@link #packB} lays out a [K, M] B: what a
+     * {@link Kernel#transposed transposed product} reads as its weights (convolution weights [M, K]).
+     */
+    public static float[] packTransposedB(float[] a, int m, int k, int nr) {
+        if (a.length != (long) m * k) {
+            throw new IllegalArgumentException("A has " + a.length + " floats, not " + m + " x " + k);
+        }
+        float[] t = new float[a.length];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < k; j++) {
+                t[j * m + i] = a[i * k + j];
+            }
+        }
+        return packB(t, k, m, nr);
+    }
+
+    /**
      * Register and cache blocking: {@code nr} = 2 vectors of the target, {@code kc}, {@code mc}
      * (a multiple of {@link #MR}) and {@code nc} (a multiple of {@code nr}) in elements, and the
      * unroll factor of the micro-kernel's k loop.
