@@ -14,12 +14,16 @@ import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.UnsupportedModelException;
 import dev.nnvm.compiler.ir.ValueInfo;
 import dev.nnvm.compiler.ir.op.OpRegistry;
+import dev.nnvm.compiler.lower.BlockedConvolutions;
 import dev.nnvm.compiler.lower.MatrixProducts;
 import dev.nnvm.compiler.lower.ModelToLlvm;
 import dev.nnvm.compiler.lower.WeightsLayout;
+import dev.nnvm.compiler.transform.AlterOpLayout;
 import dev.nnvm.compiler.transform.Optimizer;
+import dev.nnvm.compiler.transform.Pass;
 import dev.nnvm.compiler.transform.SplitToSlices;
 import dev.nnvm.compiler.transform.SpecializeInputs;
+import dev.nnvm.compiler.transform.StandardPasses;
 import dev.nnvm.runtime.Dim;
 import dev.nnvm.runtime.Shape;
 import dev.nnvm.runtime.TensorSpec;
@@ -67,6 +71,32 @@ public final class ModelCompiler {
    * nodes compile to the fused attention kernel (AttentionGenerator).
    */
   public static final List<String> CPU_DISABLED_PASSES = List.of("AlterOpLayout");
+
+  /**
+   * The optimizer pipeline for CPU targets: the standard passes, with AlterOpLayout moving one-group
+   * convolutions to NCHW{b}c from level 2 on, {@code b} the targets' vector width, where their direct
+   * convolution kernel ({@link dev.nnvm.compiler.codegen.llvm.BlockedConvGenerator}) runs; without it
+   * when the targets' widths differ (one weights layout serves every variant of an artifact).
+   */
+  public static List<Pass> cpuPipeline(List<CpuTarget> targets) {
+    int block = blockedLayout(targets);
+    List<Pass> out = new ArrayList<>();
+    for (Pass p : StandardPasses.pipeline()) {
+      if (!(p instanceof AlterOpLayout)) {
+        out.add(p);
+      } else if (block > 0) {
+        out.add(new AlterOpLayout(block, 2, true));
+      }
+    }
+    return out;
+  }
+
+  /** The channel block of the blocked layout for these targets, or 0 when they do not agree on one. */
+  static int blockedLayout(List<CpuTarget> targets) {
+    java.util.Set<Integer> widths = new java.util.TreeSet<>();
+    targets.forEach(t -> widths.add(t.vectorWidth()));
+    return widths.size() == 1 && widths.iterator().next() >= 8 ? widths.iterator().next() : 0;
+  }
 
   private final ArtifactCache cache;
   private final Consumer<CompileResult.Phase> progress;
@@ -165,6 +195,13 @@ public final class ModelCompiler {
    */
   private static Map<String, Tensor> prepackWeights(Graph graph, List<CpuTarget> targets) {
     Map<String, Tensor> constants = new LinkedHashMap<>(graph.constants());
+    int block = blockedLayout(targets);
+    if (block > 0) {
+      BlockedConvolutions.prepack(graph, constants, 2 * block).forEach((name, packed) -> {
+        constants.remove(name);
+        constants.put(BlockedConvolutions.packedName(name, 2 * block), packed);
+      });
+    }
     java.util.Set<Integer> widths = new java.util.TreeSet<>();
     targets.forEach(t -> widths.add(GemmGenerator.Blocking.defaults(t).nr()));
     MatrixProducts.Prepackable prepackable = MatrixProducts.prepackable(graph);
@@ -204,7 +241,10 @@ public final class ModelCompiler {
       List<CompileResult.Phase> phases) {
     long t0 = System.nanoTime();
     Graph specialized = SplitToSlices.apply(SpecializeInputs.apply(imported, options.inputShapes()));
-    Optimizer.Result optimized = Optimizer.optimize(specialized, options.optLevel(), CPU_DISABLED_PASSES, Map.of());
+    List<CpuTarget> targetList = new ArrayList<>();
+    options.targets().forEach(t -> targetList.add(CpuTarget.named(t)));
+    Optimizer.Result optimized = Optimizer.optimize(specialized, cpuPipeline(targetList), options.optLevel(),
+        List.of(), Map.of());
     Graph graph = optimized.graph();
     MemoryPlan plan = optimized.memory();
     List<TensorSpec> inputs = specs("input", graph.inputs());
@@ -212,8 +252,7 @@ public final class ModelCompiler {
     phase(phases, "optimize", t0, graph.nodes().size() + " kernels (" + optimized.fusedCount() + " fused), "
         + plan.regions().size() + " workspace regions " + plan.regions());
 
-    List<CpuTarget> targets = new ArrayList<>();
-    options.targets().forEach(t -> targets.add(CpuTarget.named(t)));
+    List<CpuTarget> targets = targetList;
     long t1 = System.nanoTime();
     Map<String, Tensor> constants = prepackWeights(graph, targets);
     WeightsLayout weights = WeightsLayout.of(constants);

@@ -465,7 +465,7 @@ public final class MatrixProducts {
   }
 
   /** The group's epilogue when it is [Add residual] [Relu] on the product, else null. */
-  private static StoreEpilogue storeEpilogue(Graph body, Node master, TensorType resultType) {
+  static StoreEpilogue storeEpilogue(Graph body, Node master, TensorType resultType) {
     List<Node> rest = body.nodes().subList(1, body.nodes().size());
     String value = master.output(0);
     String residual = null;
@@ -497,7 +497,7 @@ public final class MatrixProducts {
   }
 
   /** The group minus its master, as a fused node that reads the product's result as an input. */
-  private static Node epilogue(Node group, Graph body, Node master, TensorType resultType) {
+  static Node epilogue(Node group, Graph body, Node master, TensorType resultType) {
     if (body.nodes().size() == 1) {
       return null;
     }

@@ -3,6 +3,7 @@ package dev.nnvm.compiler.lower;
 import dev.nnvm.compiler.analysis.MemoryPlan;
 import dev.nnvm.compiler.analysis.SymbolicSize;
 import dev.nnvm.compiler.codegen.llvm.AttentionGenerator;
+import dev.nnvm.compiler.codegen.llvm.BlockedConvGenerator;
 import dev.nnvm.compiler.codegen.llvm.CpuTarget;
 import dev.nnvm.compiler.codegen.llvm.GemmGenerator;
 import dev.nnvm.compiler.ir.Graph;
@@ -92,10 +93,56 @@ public final class ModelToLlvm {
     Map<String, Integer> seenNames = new HashMap<>();
     long packing = 0;
     long columns = 0;
+    BlockedConvGenerator blockedGen = new BlockedConvGenerator(target);
+    Map<String, BlockedConvGenerator.Kernel> blockedKernels = new java.util.LinkedHashMap<>();
     for (Node n : graph.nodes()) {
+      BlockedConvolutions.Plan bc = BlockedConvolutions.plan(n, graph);
+      if (bc != null && bc.block() == blockedGen.block()
+          && weights.offsets().containsKey(BlockedConvolutions.packedName(bc.weights(), blockedGen.stripWidth()))) {
+        // A residual Add and ReLU after the convolution are applied as it stores; anything else runs after it.
+        MatrixProducts.StoreEpilogue store = bc.store();
+        if (store != null) {
+          bc = bc.withEpilogue(bc.output(), null, store);
+        }
+        GemmGenerator.Epilogue kind = new GemmGenerator.Epilogue(bc.bias() != null,
+            store != null && store.residual() != null, store != null && store.relu());
+        int rows = blockedGen.rows();
+        long[] walk = {bc.walk(rows)[0], bc.walk(rows)[1], bc.steps(rows)[0], bc.steps(rows)[1]};
+        // One function per epilogue and pixel stride, with micro-kernels for every tile width its convolutions need.
+        String name = "nnvm_cnchwc_" + kind.toString().replace('+', '_') + "_s" + walk[3];
+        List<Integer> widths = new ArrayList<>(BlockedConvGenerator.tileWidths(walk[1], rows));
+        widths.add(rows);
+        BlockedConvGenerator.Kernel known = blockedKernels.get(name);
+        if (known != null) {
+          widths.addAll(known.rowCounts());
+        }
+        blockedKernels.put(name, new BlockedConvGenerator.Kernel(name, kind, widths, walk[3]));
+        Kernel pad = null;
+        if (bc.padded()) {
+          pad = unique(BlockedConvolutions.padKernel("pad_" + (n.name().isEmpty() ? n.output(0) : n.name()), bc),
+              seenNames);
+          kernels.add(pad);
+          defs.append(KernelToLlvm.module(pad).replace("define void @", "define internal void @"));
+          columns = Math.max(columns, MemoryPlan.align(4 * bc.paddedElements()));
+        }
+        String offsets = "@nnvm_taps_" + steps.size();
+        long[] taps = bc.offsets();
+        globals.append(offsets).append(" = private unnamed_addr constant [").append(taps.length).append(" x i64] [");
+        for (int i = 0; i < taps.length; i++) {
+          globals.append(i == 0 ? "i64 " : ", i64 ").append(taps[i]);
+        }
+        globals.append("]\n");
+        Kernel epilogue = bc.epilogue() == null ? null : unique(lowering.lower(bc.epilogue(), graph), seenNames);
+        steps.add(new Step(null, null, null, null, pad, offsets, null, epilogue, null, bc, name, walk));
+        if (epilogue != null) {
+          kernels.add(epilogue);
+          defs.append(KernelToLlvm.module(epilogue).replace("define void @", "define internal void @"));
+        }
+        continue;
+      }
       AttentionPlan attention = AttentionPlan.of(n, graph);
       if (attention != null) {
-        steps.add(new Step(null, null, null, null, null, null, null, null, attention));
+        steps.add(new Step(null, null, null, null, null, null, null, null, attention, null, null, null));
         continue;
       }
       MatrixProducts.Plan mm = MatrixProducts.plan(n, graph);
@@ -171,7 +218,7 @@ public final class ModelToLlvm {
         if (mm.epilogue() != null) {
           epilogue = unique(lowering.lower(mm.epilogue(), graph), seenNames);
         }
-        steps.add(new Step(null, gk, tall, mm, im2col, offsets, compact, epilogue, null));
+        steps.add(new Step(null, gk, tall, mm, im2col, offsets, compact, epilogue, null, null, null, null));
       } else {
         Kernel k = unique(lowering.lower(n, graph), seenNames);
         steps.add(new Step(k));
@@ -188,7 +235,8 @@ public final class ModelToLlvm {
     StringBuilder ir = new StringBuilder();
     String loops = mergeDeclarations(defs.toString());
     // The matrix module opens with the target triple, which LLVM accepts only before type definitions.
-    String matrices = gemmKernels.isEmpty() ? "" : gemm.module(gemmKernels);
+    String matrices = gemmKernels.isEmpty() && blockedKernels.isEmpty() ? ""
+        : gemm.module(gemmKernels, List.copyOf(blockedKernels.values()));
     String attention = steps.stream().anyMatch(s -> s.attention() != null)
         ? new AttentionGenerator(target).function(ATTENTION) : "";
     ir.append(dedupeDeclarations(matrices, attention + CALL_TYPE + "\n\n" + loops + "declare i32 @llvm.smin.i32(i32, i32)\n"
@@ -236,9 +284,18 @@ public final class ModelToLlvm {
    */
   private record Step(Kernel loop, GemmGenerator.Kernel gemm, GemmGenerator.Kernel tallGemm,
       MatrixProducts.Plan product, Kernel im2col, String tapOffsets, Kernel compact,
-      Kernel epilogue, AttentionPlan attention) {
+      Kernel epilogue, AttentionPlan attention, BlockedConvolutions.Plan blocked, String blockedKernel,
+      long[] blockedWalk) {
     Step(Kernel loop) {
-      this(loop, null, null, null, null, null, null, null, null);
+      this(loop, null, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** The kernel's own result name and the buffer it lives in, when they differ (a fused group's product). */
+    Map<String, String> aliases() {
+      if (product != null) {
+        return Map.of(product.result(), product.output());
+      }
+      return blocked == null ? Map.of() : Map.of(blocked.result(), blocked.output());
     }
   }
 
@@ -365,12 +422,14 @@ public final class ModelToLlvm {
       if (step.gemm() != null) {
         gemmCall(b, t, step, pointers, columns, scratch, pfor, gemmThreads, threads);
       }
-      Kernel k = step.gemm() == null ? step.loop() : step.epilogue();
+      if (step.blocked() != null) {
+        blockedCall(b, t, step, pointers, columns, pfor, gemmThreads, threads);
+      }
+      Kernel k = step.gemm() == null && step.blocked() == null ? step.loop() : step.epilogue();
       if (k == null) {
         continue;
       }
-      Map<String, String> aliases = step.product() == null ? Map.of() : Map.of(step.product().result(),
-          step.product().output());
+      Map<String, String> aliases = step.aliases();
       List<String> ptrs = new ArrayList<>();
       for (BufferRef buf : k.inputs()) {
         ptrs.add(pointers.of(aliases.getOrDefault(buf.name(), buf.name())));
@@ -586,6 +645,38 @@ public final class ModelToLlvm {
               gemmThreads);
         }
       });
+    });
+  }
+
+  /**
+   * A blocked convolution: per batch item, the image copied zero-padded into {@code columns} when the
+   * convolution pads, then the direct convolution kernel reading it tap by tap.
+   */
+  private static void blockedCall(StringBuilder b, Counter t, Step step, Pointers p, String columns, String pfor,
+      String gemmThreads, String threads) {
+    BlockedConvolutions.Plan bc = step.blocked();
+    String x = p.of(bc.x());
+    String w = p.of(BlockedConvolutions.packedName(bc.weights(), 2 * bc.block()));
+    String c = p.of(bc.output());
+    String bias = bc.bias() == null ? "null" : p.of(bc.bias());
+    String residual = bc.store() == null || bc.store().residual() == null ? null : p.of(bc.store().residual());
+    String batches = p.index(bc.batches());
+    loop(b, t, batches, i -> {
+      String xPtr = offset(b, t, x, i, Long.toString(bc.imageStride()));
+      String cPtr = offset(b, t, c, i, Long.toString(bc.outputStride()));
+      String rPtr = residual == null ? "null" : offset(b, t, residual, i, Long.toString(bc.outputStride()));
+      String image = xPtr;
+      if (step.im2col() != null) {
+        callKernel(b, t, step.im2col(), List.of(xPtr, columns), Map.of(), pfor, threads);
+        image = columns;
+      }
+      long[] walk = step.blockedWalk();
+      b.append("  call void @").append(step.blockedKernel()).append("(i64 ").append(walk[0]).append(", i64 ")
+          .append(walk[1]).append(", i64 ").append(bc.out()[0]).append(", i64 ").append(bc.taps()).append(", ptr ")
+          .append(image).append(", i64 ").append(walk[2]).append(", i64 ").append(walk[3]).append(", ptr ")
+          .append(step.tapOffsets()).append(", ptr ").append(w).append(", ptr ").append(cPtr).append(", ptr ")
+          .append(bias).append(", ptr ").append(rPtr).append(", ptr ").append(pfor).append(", i32 ")
+          .append(gemmThreads).append(")\n");
     });
   }
 

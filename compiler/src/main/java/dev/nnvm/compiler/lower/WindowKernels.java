@@ -433,7 +433,7 @@ final class WindowKernels {
    * source row is inside (else zeros), [hi, end) zeros; stored at
    * {@code rowBase + column}.
    */
-  private static Stmt zerosCopyZeros(BufferRef dst, Expr rowBase, Expr.Var q, long lo, long hi, long end,
+  static Stmt zerosCopyZeros(BufferRef dst, Expr rowBase, Expr.Var q, long lo, long hi, long end,
       Function<Expr, Expr> value, Expr rowInside, DType dt) {
     Expr zero = Exprs.constant(0, dt);
     List<Stmt> parts = new ArrayList<>();

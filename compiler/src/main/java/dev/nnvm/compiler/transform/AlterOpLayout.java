@@ -41,9 +41,29 @@ public final class AlterOpLayout extends TypedPass {
   public static final AlterOpLayout INSTANCE = new AlterOpLayout(AVX2_BLOCK);
 
   private final int block;
+  private final int minLevel;
+  private final boolean denseOnly;
 
   public AlterOpLayout(int block) {
+    this(block, 3, false);
+  }
+
+  /**
+   * @param block the channel block (the target's floats per vector)
+   * @param minLevel the lowest optimization level that runs the pass
+   * @param denseOnly whether only one-group convolutions move (depthwise ones stay in NCHW)
+   */
+  public AlterOpLayout(int block, int minLevel, boolean denseOnly) {
+    if (block < 1) {
+      throw new IllegalArgumentException("channel block " + block);
+    }
     this.block = block;
+    this.minLevel = minLevel;
+    this.denseOnly = denseOnly;
+  }
+
+  public int block() {
+    return block;
   }
 
   @Override
@@ -53,7 +73,7 @@ public final class AlterOpLayout extends TypedPass {
 
   @Override
   public int minLevel() {
-    return 3;
+    return minLevel;
   }
 
   @Override
@@ -71,6 +91,7 @@ public final class AlterOpLayout extends TypedPass {
     private final Set<String> pendingPlain = new HashSet<>();
     private final Map<String, Tensor> constants;
     private final List<Node> out = new ArrayList<>();
+    private final Set<String> replaced = new HashSet<>();
     private boolean changed;
 
     Rewriter(Graph graph, PassContext ctx) {
@@ -98,6 +119,17 @@ public final class AlterOpLayout extends TypedPass {
       if (!changed) {
         return graph;
       }
+      // Weights replaced by their packed form are dropped when nothing else reads them.
+      Set<String> read = new HashSet<>();
+      for (Node n : out) {
+        read.addAll(n.inputs());
+        for (Graph sub : n.subgraphs()) {
+          read.addAll(dev.nnvm.compiler.analysis.OuterReads.of(sub));
+        }
+      }
+      graph.outputs().forEach(o -> read.add(o.name()));
+      replaced.removeAll(read);
+      constants.keySet().removeAll(replaced);
       Set<String> defined = new HashSet<>();
       out.forEach(n -> defined.addAll(n.outputs()));
       Map<String, TensorType> types = new LinkedHashMap<>(graph.valueTypes());
@@ -146,12 +178,13 @@ public final class AlterOpLayout extends TypedPass {
       long outC = w.dim(0);
       long inC = xt.get().shape().dim(1).value();
       boolean depthwise = group > 1 && group == inC && group == outC && w.dim(1) == 1;
-      if (group != 1 && !depthwise || outC % block != 0 || inC % block != 0) {
+      if (group != 1 && (!depthwise || denseOnly) || outC % block != 0 || inC % block != 0) {
         return false;
       }
       int weightBlockIn = depthwise ? 1 : block;
       String packedName = names.fresh(n.input(1) + "/packed" + block);
       constants.put(packedName, NnvmOps.packConvWeights(w, weightBlockIn, block));
+      replaced.add(n.input(1));
       List<String> ins = new ArrayList<>(List.of(blockedInput(n.input(0)), packedName));
       if (n.hasInput(2)) {
         ins.add(n.input(2));

@@ -105,8 +105,14 @@ public final class Optimizer {
    * use {@code bindings} for symbolic dimensions (missing symbols count as 1).
    */
   public static Result optimize(Graph graph, int level, List<String> disabled, Map<String, Long> bindings) {
+    return optimize(graph, StandardPasses.pipeline(), level, disabled, bindings);
+  }
+
+  /** As above, with another pipeline (a target's own instances of the standard passes). */
+  public static Result optimize(Graph graph, List<Pass> pipeline, int level, List<String> disabled,
+      Map<String, Long> bindings) {
     PassContext ctx = PassContext.standard();
-    PassManager pm = PassManager.standard(level).disable(disabled.toArray(new String[0]));
+    PassManager pm = PassManager.of(pipeline, level).disable(disabled.toArray(new String[0]));
     PassReport report = pm.run(graph, ctx);
     MemoryPlan plan = new PlanMemory(ctx.registry()).apply(report.graph());
     Map<String, Long> full = new LinkedHashMap<>(bindings);

@@ -52,6 +52,12 @@ public final class CompiledModelRunner implements AutoCloseable {
     return new CompiledModelRunner(graph, CompileOptions.defaults(), allocator);
   }
 
+  /** The names of the constants the artifact stores (packed weights under their packed names). */
+  public java.util.List<String> storedConstants() {
+    return compiled.manifest().weights().constants().stream()
+        .map(dev.nnvm.runtime.artifact.WeightsTable.Constant::name).toList();
+  }
+
   /** How long each compile phase took. */
   public String times() {
     return compiled.phaseSummary();

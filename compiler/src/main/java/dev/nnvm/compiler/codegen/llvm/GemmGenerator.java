@@ -347,6 +347,11 @@ public final class GemmGenerator {
 
     /** A whole module (target triple, the kernels, the intrinsics they use). Names must differ. */
     public String module(List<Kernel> kernels) {
+        return module(kernels, List.of());
+    }
+
+    /** A module with GEMM kernels and blocked-layout convolutions ({@link BlockedConvGenerator}). Names must differ. */
+    public String module(List<Kernel> kernels, List<BlockedConvGenerator.Kernel> blocked) {
         Set<String> names = new LinkedHashSet<>();
         StringBuilder ir = new StringBuilder();
         ir.append("; BLIS-style fp32 GEMM for ").append(target).append(", MR=").append(MR).append(" or ")
@@ -359,6 +364,13 @@ public final class GemmGenerator {
                 throw new IllegalArgumentException("GEMM kernel name '" + kernel.name() + "' appears twice");
             }
             ir.append(kernel(kernel));
+        }
+        BlockedConvGenerator conv = new BlockedConvGenerator(target);
+        for (BlockedConvGenerator.Kernel kernel : blocked) {
+            if (!names.add(kernel.name())) {
+                throw new IllegalArgumentException("kernel name '" + kernel.name() + "' appears twice");
+            }
+            ir.append(conv.kernel(kernel));
         }
         ir.append(declarations());
         return ir.toString();
@@ -688,7 +700,7 @@ public final class GemmGenerator {
      * added, then {@code x <= 0 -> +0} under the same mask (NaN stays NaN). Value names start with
      * {@code p} and end with {@code id}. Returns the result's name.
      */
-    private static String residualAndRelu(StringBuilder s, Epilogue ep, String p, String id, String x, int lanes,
+    static String residualAndRelu(StringBuilder s, Epilogue ep, String p, String id, String x, int lanes,
             String residual, String mask) {
         String vt = "<" + lanes + " x float>";
         String mt = "<" + lanes + " x i1>";
