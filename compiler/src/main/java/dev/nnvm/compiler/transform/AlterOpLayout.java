@@ -167,7 +167,7 @@ public final class AlterOpLayout extends TypedPass {
       if (!changed) {
         return graph;
       }
-      // Weights replaced by their packed form are dropped when nothing else reads them.
+      // Constants replaced by their packed or re-laid form are dropped when nothing else reads them.
       Set<String> read = new HashSet<>();
       for (Node n : out) {
         read.addAll(n.inputs());
@@ -255,6 +255,7 @@ public final class AlterOpLayout extends TypedPass {
       }
       boolean anyBlocked = false;
       List<String> ins = new ArrayList<>();
+      List<String> relaidFrom = new ArrayList<>();
       Map<String, Tensor> relaid = new LinkedHashMap<>();
       for (String in : n.inputs()) {
         if (in.isEmpty()) {
@@ -277,6 +278,7 @@ public final class AlterOpLayout extends TypedPass {
           String name = names.fresh(in + "/nchw" + block + "c");
           relaid.put(name, perChannelBlocked(c, perChannel));
           ins.add(name);
+          relaidFrom.add(in);
         } else {
           return false;
         }
@@ -285,6 +287,7 @@ public final class AlterOpLayout extends TypedPass {
         return false;
       }
       constants.putAll(relaid);
+      replaced.addAll(relaidFrom);
       String result = names.fresh(n.output(0) + "/nchw" + block + "c");
       out.add(n.withInputs(ins).withOutputs(List.of(result)));
       blocked.put(n.output(0), result);
