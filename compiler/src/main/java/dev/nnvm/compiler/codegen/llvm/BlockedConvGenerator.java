@@ -99,7 +99,7 @@ public final class BlockedConvGenerator {
     }
 
     public static int rows(CpuTarget target) {
-        return target.vectorWidth() >= 16 ? 12 : 6;
+        return target.vectorWidth() >= 16 ? 14 : 6;
     }
 
     /** The tile widths an output row of {@code width} pixels is split into (one or two values). */
