@@ -1,6 +1,7 @@
 package dev.nnvm.it;
 
 import dev.nnvm.compiler.codegen.CompiledModelRunner;
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
 import dev.nnvm.compiler.compile.ModelCompiler;
 import dev.nnvm.compiler.eval.ReferenceEvaluator;
 import dev.nnvm.compiler.ir.Graph;
@@ -29,15 +30,19 @@ import org.junit.jupiter.api.Test;
 /**
  * Convolutional models compiled to native code and run through the runtime,
  * compared with ONNX Runtime on random inputs: at optimization level 2 with
- * the CPU compiler's passes (what ModelCompiler builds: one-group
- * convolutions on the packed GEMM, depthwise ones as loops), and the
- * classifier also at level 3 with every pass (NCHW8c convolutions as direct
- * loops).
+ * the CPU compiler's pipeline (what ModelCompiler builds: in a network whose
+ * convolutions all can, ResNet-50, one-group convolutions on the blocked
+ * NCHW{b}c layout's direct convolution kernel; otherwise on the packed GEMM,
+ * depthwise ones as loops), and the classifier also at level 3 with the
+ * standard pipeline (NCHW8c convolutions as direct loops).
  */
 class CompiledCnnModelsTest {
   /** fp32 through ~50-70 convolutions: summation order differs from ONNX Runtime's. */
   private static final double RTOL = 1e-3;
   private static final double ATOL = 1e-4;
+
+  /** Convolutions on the blocked layout in the graph the last check compiled. */
+  private long blockedConvolutions;
 
   private NativeAllocator allocator;
 
@@ -66,15 +71,21 @@ class CompiledCnnModelsTest {
     List<ValueInfo> outputs = new ArrayList<>(g.outputs());
     outputs.addAll(extra);
     long t0 = System.nanoTime();
-    Graph optimized = Optimizer.optimize(g.toBuilder().outputs(outputs).build(), level,
-        level == 3 ? List.of() : ModelCompiler.CPU_DISABLED_PASSES, Map.of()).graph();
+    Graph optimized = (level == 3
+        ? Optimizer.optimize(g.toBuilder().outputs(outputs).build(), level, List.of(), Map.of())
+        : Optimizer.optimize(g.toBuilder().outputs(outputs).build(),
+            ModelCompiler.cpuPipeline(List.of(CpuTarget.host())), level, List.of(), Map.of())).graph();
+    blockedConvolutions = optimized.nodes().stream().filter(n -> n.opType().equals("ConvNCHWc")
+        || n.opType().equals("Fused") && n.attribute("body").asGraph().nodes().stream()
+            .anyMatch(m -> m.opType().equals("ConvNCHWc"))).count();
     // The models declare their outputs with unnamed dimensions; the runner allocates outputs from the
     // declarations, so they take the inferred (static) types.
     Graph opt = optimized.toBuilder().outputs(optimized.outputs().stream()
         .map(o -> new ValueInfo(o.name(), optimized.typeOf(o.name()).orElseThrow())).toList()).build();
     try (CompiledModelRunner runner = new CompiledModelRunner(opt, allocator)) {
-      System.out.printf("%s (opt level %d): %d kernels, optimized + compiled in %.0f ms (LLVM %s)%n", what, level,
-          opt.nodes().size(), (System.nanoTime() - t0) / 1e6, runner.times());
+      System.out.printf("%s (opt level %d): %d kernels (%d blocked-layout convolutions), optimized + compiled in "
+          + "%.0f ms (LLVM %s)%n", what, level, opt.nodes().size(), blockedConvolutions,
+          (System.nanoTime() - t0) / 1e6, runner.times());
       long t1 = System.nanoTime();
       Map<String, Tensor> got = runner.run(inputs, 1);
       System.out.printf("%s: one native run (1 thread) %.0f ms%n", what, (System.nanoTime() - t1) / 1e6);
@@ -129,5 +140,7 @@ class CompiledCnnModelsTest {
     RandomTensors random = new RandomTensors();
     check("light_resnet50", 2, Files.readAllBytes(file), Map.of(),
         Map.of("gpu_0/data_0", random.of(DType.FLOAT32, 1, 3, 224, 224)), random.seed(), "r172", "r174");
+    // All 52 convolutions but the 3-channel stem run on the blocked layout's direct convolution kernel.
+    org.junit.jupiter.api.Assertions.assertEquals(52, blockedConvolutions, "blocked-layout convolutions");
   }
 }

@@ -63,14 +63,6 @@ import java.util.function.Supplier;
  * and thread-safe.
  */
 public final class ModelCompiler {
-  /**
-   * Passes the CPU code generator asks the optimizer to skip. AlterOpLayout:
-   * NCHW convolutions run on the packed GEMM (image columns x weights),
-   * blocked NCHW8c ones only as direct loops, which are far slower (light
-   * ResNet-50, 1 thread: see benchmarks/RESULTS.md). FuseAttention runs: its
-   * nodes compile to the fused attention kernel (AttentionGenerator).
-   */
-  public static final List<String> CPU_DISABLED_PASSES = List.of("AlterOpLayout");
 
   /**
    * The optimizer pipeline for CPU targets: the standard passes, with AlterOpLayout moving one-group

@@ -661,23 +661,32 @@ public final class ModelToLlvm {
     String bias = bc.bias() == null ? "null" : p.of(bc.bias());
     String residual = bc.store() == null || bc.store().residual() == null ? null : p.of(bc.store().residual());
     String batches = p.index(bc.batches());
+    if (step.im2col() == null) {
+      // Unpadded: one call over every batch item, each weights strip read once for all of them.
+      blockedKernelCall(b, step, batches, x, c, residual == null ? "null" : residual, bias, w, pfor, gemmThreads);
+      return;
+    }
     loop(b, t, batches, i -> {
       String xPtr = offset(b, t, x, i, Long.toString(bc.imageStride()));
       String cPtr = offset(b, t, c, i, Long.toString(bc.outputStride()));
       String rPtr = residual == null ? "null" : offset(b, t, residual, i, Long.toString(bc.outputStride()));
-      String image = xPtr;
-      if (step.im2col() != null) {
-        callKernel(b, t, step.im2col(), List.of(xPtr, columns), Map.of(), pfor, threads);
-        image = columns;
-      }
-      long[] walk = step.blockedWalk();
-      b.append("  call void @").append(step.blockedKernel()).append("(i64 ").append(walk[0]).append(", i64 ")
-          .append(walk[1]).append(", i64 ").append(bc.out()[0]).append(", i64 ").append(bc.taps()).append(", ptr ")
-          .append(image).append(", i64 ").append(walk[2]).append(", i64 ").append(walk[3]).append(", ptr ")
-          .append(step.tapOffsets()).append(", ptr ").append(w).append(", ptr ").append(cPtr).append(", ptr ")
-          .append(bias).append(", ptr ").append(rPtr).append(", ptr ").append(pfor).append(", i32 ")
-          .append(gemmThreads).append(")\n");
+      callKernel(b, t, step.im2col(), List.of(xPtr, columns), Map.of(), pfor, threads);
+      blockedKernelCall(b, step, "1", columns, cPtr, rPtr, bias, w, pfor, gemmThreads);
     });
+  }
+
+  /** One call of a blocked convolution function over {@code items} batch items from {@code image} on. */
+  private static void blockedKernelCall(StringBuilder b, Step step, String items, String image, String cPtr,
+      String rPtr, String bias, String w, String pfor, String gemmThreads) {
+    BlockedConvolutions.Plan bc = step.blocked();
+    long[] walk = step.blockedWalk();
+    b.append("  call void @").append(step.blockedKernel()).append("(i64 ").append(items).append(", i64 ")
+        .append(bc.imageStride()).append(", i64 ").append(bc.outputStride()).append(", i64 ").append(walk[0])
+        .append(", i64 ").append(walk[1]).append(", i64 ").append(bc.out()[0]).append(", i64 ").append(bc.taps())
+        .append(", ptr ").append(image).append(", i64 ").append(walk[2]).append(", i64 ").append(walk[3])
+        .append(", ptr ").append(step.tapOffsets()).append(", ptr ").append(w).append(", ptr ").append(cPtr)
+        .append(", ptr ").append(bias).append(", ptr ").append(rPtr).append(", ptr ").append(pfor).append(", i32 ")
+        .append(gemmThreads).append(")\n");
   }
 
   /** One call of the fused attention kernel for a whole {@code nnvm.Attention} node. */

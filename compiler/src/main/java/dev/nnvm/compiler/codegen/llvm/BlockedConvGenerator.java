@@ -33,7 +33,9 @@ import java.util.regex.Pattern;
  *
  * <h2>Exported C ABI</h2>
  * <pre>{@code
- * void g(int64_t OH, int64_t OW,   // output rows and pixels per row
+ * void g(int64_t NB,               // batch items
+ *        int64_t xbatch, int64_t cbatch,  // floats between batch items in X, and in C and R
+ *        int64_t OH, int64_t OW,   // output rows and pixels per row
  *        int64_t N,                // output channels, a multiple of b
  *        int64_t taps,             // input channel blocks x KH x KW; K = taps * b
  *        const float* X,           // the (padded) image of one batch item, [C/b, Hp, Wp, b]
@@ -45,8 +47,8 @@ import java.util.regex.Pattern;
  *        const float* R,           // residual laid out like C, read with a residual epilogue
  *        parallel_for, int32_t threads);
  * }</pre>
- * The tasks are (channel strip, output row) pairs, strip-major, so a thread's rows share its strips'
- * weights in cache.
+ * The tasks are (channel strip, batch item, output row), strip-major, so a thread's rows, of every
+ * batch item, share its strips' weights in cache: the weights are read once per call, not per image.
  */
 public final class BlockedConvGenerator {
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -145,13 +147,15 @@ public final class BlockedConvGenerator {
     /** The functions of one kernel (driver, tasks, micro-kernels); the intrinsics are declared by the GEMM module. */
     public String kernel(Kernel kernel) {
         int mr = rows();
-        List<TaskDriver.Field> fields = TaskDriver.fields("i64 OH", "i64 OW", "i64 N", "i64 taps", "ptr X", "i64 xrow",
-                "i64 xpix", "ptr offs", "ptr W", "ptr C", "ptr bias", "ptr R");
+        List<TaskDriver.Field> fields = TaskDriver.fields("i64 NB", "i64 xbatch", "i64 cbatch", "i64 OH", "i64 OW",
+                "i64 N", "i64 taps", "ptr X", "i64 xrow", "i64 xpix", "ptr offs", "ptr W", "ptr C", "ptr bias",
+                "ptr R");
         String g = kernel.name();
         String setup = "  %ohpos = icmp sgt i64 %OH, 0\n  %owpos = icmp sgt i64 %OW, 0\n  %npos = icmp sgt i64 %N, 0\n"
-                + "  %w0 = and i1 %ohpos, %owpos\n  %work = and i1 %w0, %npos\n"
+                + "  %bpos = icmp sgt i64 %NB, 0\n  %w0 = and i1 %ohpos, %owpos\n  %w1 = and i1 %w0, %bpos\n"
+                + "  %work = and i1 %w1, %npos\n"
                 + "  %s0 = add i64 %N, " + (stripWidth() - 1) + "\n  %strips = sdiv i64 %s0, " + stripWidth() + "\n"
-                + "  %tasks = mul i64 %strips, %OH\n";
+                + "  %rowsall = mul i64 %NB, %OH\n  %tasks = mul i64 %strips, %rowsall\n";
         StringBuilder s = new StringBuilder();
         s.append(TaskDriver.entry(g, attributes(), fields, List.of(), setup, "%work", "%tasks"));
         s.append(TaskDriver.taskPrologue(g, attributes(), fields));
@@ -353,14 +357,22 @@ public final class BlockedConvGenerator {
               %tbase = sdiv i64 %OW, %ntiles
               %textra = srem i64 %OW, %ntiles
               %rowc = mul i64 %OW, $B
+              %rowsall = mul i64 %NB, %OH
               br label %tloop
             tloop:
               %t = phi i64 [ %b, %entry ], [ %t.next, %rowdone ]
               %tmore = icmp slt i64 %t, %e
               br i1 %tmore, label %tbody, label %exit
             tbody:
-              %strip = sdiv i64 %t, %OH
-              %oh = srem i64 %t, %OH
+              %strip = sdiv i64 %t, %rowsall
+              %trow = srem i64 %t, %rowsall
+              %item = sdiv i64 %trow, %OH
+              %oh = srem i64 %trow, %OH
+              %xio = mul i64 %item, %xbatch
+              %Xi = getelementptr float, ptr %X, i64 %xio
+              %cio = mul i64 %item, %cbatch
+              %Ci = getelementptr float, ptr %C, i64 %cio
+              %Ri = getelementptr float, ptr %R, i64 %cio
               %col = mul i64 %strip, $NR
               %nleft = sub i64 %N, %col
               %nr = call i64 @llvm.smin.i64(i64 %nleft, i64 $NR)
@@ -368,7 +380,7 @@ public final class BlockedConvGenerator {
               %wp = getelementptr float, ptr %W, i64 %wo
               %biasp = getelementptr float, ptr %bias, i64 %col
               %xro = mul i64 %oh, %xrow
-              %xr = getelementptr float, ptr %X, i64 %xro
+              %xr = getelementptr float, ptr %Xi, i64 %xro
               %cblk = sdiv i64 %col, $B
               %cbo = mul i64 %cblk, %plane
               %cro = mul i64 %oh, %rowc
@@ -387,8 +399,8 @@ public final class BlockedConvGenerator {
               %ap = getelementptr float, ptr %xr, i64 %xo
               %owb = mul i64 %ow, $B
               %co = add i64 %cto, %owb
-              %cp = getelementptr float, ptr %C, i64 %co
-              %rp = getelementptr float, ptr %R, i64 %co
+              %cp = getelementptr float, ptr %Ci, i64 %co
+              %rp = getelementptr float, ptr %Ri, i64 %co
               call void @$G.ukernel(i64 %taps, ptr %ap, i64 %xpix, ptr %offs, ptr %wp, ptr %cp, i64 %plane, i64 %mr, i64 %nr, ptr %biasp, ptr %rp)
               %i.next = add i64 %i, 1
               %ow.next = add i64 %ow, %mr
