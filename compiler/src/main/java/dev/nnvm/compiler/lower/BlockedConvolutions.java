@@ -6,7 +6,6 @@ import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.ops.NnvmOps;
 import dev.nnvm.runtime.DType;
-import dev.nnvm.runtime.Dim;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -137,7 +136,7 @@ public final class BlockedConvolutions {
     }
     int block = (int) n.attribute("block").asInt();
     if (n.attribute("weight_block_in").asInt() != block
-        || n.attribute("group") != null && n.attribute("group").asInt() != 1 || !ones(n, "dilations")) {
+        || n.attribute("group") != null && n.attribute("group").asInt() != 1 || !MatrixProducts.allOnes(n, "dilations")) {
       return null;
     }
     TensorType x = types.apply(n.input(0));
@@ -148,9 +147,9 @@ public final class BlockedConvolutions {
         || y.shape().rank() != 5 || !w.shape().hasRank() || w.shape().rank() != 6) {
       return null;
     }
-    long[] xs = staticDims(x.shape().dims().subList(1, 5));
-    long[] ys = staticDims(y.shape().dims().subList(1, 5));
-    long[] ws = staticDims(w.shape().dims());
+    long[] xs = MatrixProducts.staticDims(x.shape().dims().subList(1, 5));
+    long[] ys = MatrixProducts.staticDims(y.shape().dims().subList(1, 5));
+    long[] ws = MatrixProducts.staticDims(w.shape().dims());
     if (xs == null || ys == null || ws == null || xs[3] != block || ys[3] != block || ws[4] != block
         || ws[5] != block || ws[1] != xs[0] || ws[0] != ys[0]) {
       return null;
@@ -248,28 +247,5 @@ public final class BlockedConvolutions {
     Stmt body = new Stmt.For(c, Exprs.i64(blocks), new Stmt.For(r, Exprs.i64(hp), row, Stmt.ForKind.SERIAL),
         Stmt.ForKind.PARALLEL);
     return new Kernel(name, List.of(image), List.of(padded), List.of(), body);
-  }
-
-  private static boolean ones(Node n, String attr) {
-    if (n.attribute(attr) == null) {
-      return true;
-    }
-    for (long v : n.attribute(attr).asInts()) {
-      if (v != 1) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static long[] staticDims(List<Dim> dims) {
-    long[] v = new long[dims.size()];
-    for (int i = 0; i < v.length; i++) {
-      if (!dims.get(i).isStatic()) {
-        return null;
-      }
-      v[i] = dims.get(i).value();
-    }
-    return v;
   }
 }

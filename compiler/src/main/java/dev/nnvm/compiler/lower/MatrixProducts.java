@@ -403,7 +403,7 @@ public final class MatrixProducts {
     return (n + block - 1) / block * block;
   }
 
-  private static long[] staticDims(List<Dim> dims) {
+  static long[] staticDims(List<Dim> dims) {
     long[] v = new long[dims.size()];
     for (int i = 0; i < v.length; i++) {
       if (!dims.get(i).isStatic()) {
@@ -436,7 +436,7 @@ public final class MatrixProducts {
   }
 
   /** Whether an ints attribute is absent (default 1) or all ones. */
-  private static boolean allOnes(Node n, String attr) {
+  static boolean allOnes(Node n, String attr) {
     if (n.attribute(attr) == null) {
       return true;
     }

@@ -222,13 +222,7 @@ public final class BlockedConvGenerator {
         int perTap = b / UNROLL;
         s.append("  %quads = mul i64 %taps, ").append(perTap).append('\n');
         s.append("  br label %loop\nloop:\n  %k4 = phi i64 [ 0, %entry ], [ %k4.next, %body ]\n");
-        for (int i = 0; i < rows; i++) {
-            for (int v = 0; v < nv; v++) {
-                s.append("  %acc.").append(i).append('.').append(v).append(" = phi ").append(vt)
-                        .append(" [ zeroinitializer, %entry ], [ %s").append(UNROLL - 1).append('.').append(i)
-                        .append('.').append(v).append(", %body ]\n");
-            }
-        }
+        GemmGenerator.accumulatorPhis(s, rows, nv, vt, "%s" + (UNROLL - 1), "%body");
         s.append("  %more = icmp slt i64 %k4, %quads\n  br i1 %more, label %body, label %store\nbody:\n");
         s.append("  %kk = udiv i64 %k4, ").append(perTap).append('\n');
         s.append("  %cq = urem i64 %k4, ").append(perTap).append('\n');
@@ -257,18 +251,7 @@ public final class BlockedConvGenerator {
                     s.append("  ").append(a).append("q = getelementptr float, ptr %at, i64 ")
                             .append(Long.parseLong(rowOff[i]) + u).append('\n');
                 }
-                s.append("  ").append(a).append(" = load float, ptr ").append(a).append("q, align 4\n");
-                s.append("  ").append(a).append("v = insertelement ").append(vt).append(" poison, float ").append(a)
-                        .append(", i64 0\n");
-                s.append("  ").append(a).append("s = shufflevector ").append(vt).append(' ').append(a).append("v, ")
-                        .append(vt).append(" poison, <").append(vw).append(" x i32> zeroinitializer\n");
-                for (int v = 0; v < nv; v++) {
-                    s.append("  %").append(out).append('.').append(i).append('.').append(v).append(" = call ").append(vt)
-                            .append(" @llvm.fmuladd.v").append(vw).append("f32(").append(vt).append(' ').append(a)
-                            .append("s, ").append(vt).append(" %").append(out).append(".b").append(v).append(", ")
-                            .append(vt).append(" %").append(in).append('.').append(i).append('.').append(v)
-                            .append(")\n");
-                }
+                GemmGenerator.broadcastFmas(s, out, in, i, vw, nv);
             }
         }
         s.append("  %k4.next = add i64 %k4, 1\n  br label %loop\n");

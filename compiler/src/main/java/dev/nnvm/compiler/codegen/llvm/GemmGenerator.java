@@ -582,13 +582,7 @@ public final class GemmGenerator {
         s.append("  br label %main\n");
         // Main loop: unrolled steps, accumulators as phis.
         s.append("main:\n  %k = phi i64 [ 0, %entry ], [ %k.next, %mainbody ]\n");
-        for (int i = 0; i < mr; i++) {
-            for (int v = 0; v < nv; v++) {
-                s.append("  %acc.").append(i).append('.').append(v).append(" = phi ").append(vt)
-                        .append(" [ zeroinitializer, %entry ], [ %m").append(unroll - 1).append('.').append(i)
-                        .append('.').append(v).append(", %mainbody ]\n");
-            }
-        }
+        accumulatorPhis(s, mr, nv, vt, "%m" + (unroll - 1), "%mainbody");
         s.append("  %more = icmp slt i64 %k, %kmain\n  br i1 %more, label %mainbody, label %tail\n");
         s.append("mainbody:\n");
         for (int u = 0; u < unroll; u++) {
@@ -946,17 +940,41 @@ public final class GemmGenerator {
                 s.append("  ").append(a).append("i = add i64 %").append(out).append(".ao, ").append(i).append('\n');
                 s.append("  ").append(a).append("q = getelementptr float, ptr %ap, i64 ").append(a).append("i\n");
             }
-            s.append("  ").append(a).append(" = load float, ptr ").append(a).append("q, align 4\n");
-            s.append("  ").append(a).append("v = insertelement ").append(vt).append(" poison, float ").append(a)
-                    .append(", i64 0\n");
-            s.append("  ").append(a).append("s = shufflevector ").append(vt).append(' ').append(a).append("v, ")
-                    .append(vt).append(" poison, <").append(vw).append(" x i32> zeroinitializer\n");
+            broadcastFmas(s, out, in, i, vw, nv);
+        }
+    }
+
+    /**
+     * Phis of a {@code rows} x {@code nv} block of accumulators {@code %acc.i.v}: zero from {@code %entry},
+     * {@code next.i.v} from {@code latch}.
+     */
+    static void accumulatorPhis(StringBuilder s, int rows, int nv, String vt, String next, String latch) {
+        for (int i = 0; i < rows; i++) {
             for (int v = 0; v < nv; v++) {
-                s.append("  %").append(out).append('.').append(i).append('.').append(v).append(" = call ").append(vt)
-                        .append(" @llvm.fmuladd.v").append(vw).append("f32(").append(vt).append(' ').append(a)
-                        .append("s, ").append(vt).append(" %").append(out).append(".b").append(v).append(", ")
-                        .append(vt).append(" %").append(in).append('.').append(i).append('.').append(v).append(")\n");
+                s.append("  %acc.").append(i).append('.').append(v).append(" = phi ").append(vt)
+                        .append(" [ zeroinitializer, %entry ], [ ").append(next).append('.').append(i).append('.')
+                        .append(v).append(", ").append(latch).append(" ]\n");
             }
+        }
+    }
+
+    /**
+     * Row {@code i} of a register-block step: the float at {@code %out.a{i}q} broadcast, times the step's B
+     * vectors {@code %out.b{v}}, added to {@code %in.i.v} into {@code %out.i.v}.
+     */
+    static void broadcastFmas(StringBuilder s, String out, String in, int i, int vw, int nv) {
+        String vt = "<" + vw + " x float>";
+        String a = "%" + out + ".a" + i;
+        s.append("  ").append(a).append(" = load float, ptr ").append(a).append("q, align 4\n");
+        s.append("  ").append(a).append("v = insertelement ").append(vt).append(" poison, float ").append(a)
+                .append(", i64 0\n");
+        s.append("  ").append(a).append("s = shufflevector ").append(vt).append(' ').append(a).append("v, ")
+                .append(vt).append(" poison, <").append(vw).append(" x i32> zeroinitializer\n");
+        for (int v = 0; v < nv; v++) {
+            s.append("  %").append(out).append('.').append(i).append('.').append(v).append(" = call ").append(vt)
+                    .append(" @llvm.fmuladd.v").append(vw).append("f32(").append(vt).append(' ').append(a)
+                    .append("s, ").append(vt).append(" %").append(out).append(".b").append(v).append(", ")
+                    .append(vt).append(" %").append(in).append('.').append(i).append('.').append(v).append(")\n");
         }
     }
 
