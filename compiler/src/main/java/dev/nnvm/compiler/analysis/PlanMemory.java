@@ -27,7 +27,8 @@ import java.util.Set;
  *       its last reader (an output nothing reads still lives for its own
  *       kernel, which writes it).</li>
  *   <li>In place: an elementwise kernel's output takes over the buffer of an
- *       input of the same size that dies at that kernel; the two share one
+ *       input of the same size that dies at that kernel, and so does a fused
+ *       blocked convolution's over the residual it adds; the two share one
  *       buffer whose lifetime is the union.</li>
  *   <li>Buffers are grouped by the monomial of their size ({@code 1},
  *       {@code N*seq}, ...). In each group, largest first, a buffer goes to the
@@ -108,6 +109,7 @@ public final class PlanMemory {
         }
       }
       boolean elementwise = isElementwise(n);
+      Set<String> residuals = elementwise ? Set.of() : blockedConvolutionResiduals(n);
       for (String o : n.outputs()) {
         if (o.isEmpty() || external.contains(o)) {
           continue;
@@ -120,12 +122,10 @@ public final class PlanMemory {
         }
         int end = lastUse.getOrDefault(o, k);
         Buffer target = null;
-        if (elementwise) {
-          for (Buffer d : dying) {
-            if (d.size.equals(size)) {
-              target = d;
-              break;
-            }
+        for (Buffer d : dying) {
+          if (d.size.equals(size) && (elementwise || d.values.stream().anyMatch(residuals::contains))) {
+            target = d;
+            break;
           }
         }
         if (target != null) {
@@ -198,6 +198,45 @@ public final class PlanMemory {
       extent = Math.max(extent, candidate + need);
     }
     return extent;
+  }
+
+  /**
+   * The inputs a fused blocked convolution ({@code nnvm.ConvNCHWc} with an Add after it) adds to its
+   * result: it may write its output over them, as an elementwise kernel over its input, because each
+   * output element is stored right after its residual element is read, once (the blocked convolution has
+   * no K blocks writing partial sums; its loop form sums before it adds). At batch 8 ResNet-50's residual
+   * tensors outgrow the L3 cache; written in place, the stores find their lines already there.
+   */
+  private static Set<String> blockedConvolutionResiduals(Node n) {
+    if (!n.domain().equals(NnvmOps.DOMAIN) || !n.opType().equals(NnvmOps.FUSED)) {
+      return Set.of();
+    }
+    Graph body = n.attribute("body").asGraph();
+    if (body.nodes().isEmpty() || !body.nodes().get(0).opType().equals("ConvNCHWc")
+        || body.inputs().size() != n.inputs().size()) {
+      return Set.of();
+    }
+    Set<String> produced = new HashSet<>();
+    body.nodes().forEach(x -> produced.addAll(x.outputs()));
+    Set<String> out = new HashSet<>();
+    for (Node x : body.nodes().subList(1, body.nodes().size())) {
+      if (x.domain().isEmpty() && (x.opType().equals("Add") || x.opType().equals("Sum")) && x.inputs().size() == 2) {
+        for (String in : x.inputs()) {
+          for (int i = 0; i < body.inputs().size(); i++) {
+            if (!produced.contains(in) && body.inputs().get(i).name().equals(in)) {
+              out.add(n.input(i));
+            }
+          }
+        }
+      }
+    }
+    // Never the convolution's own image (read at other positions than it writes).
+    out.remove(n.input(0));
+    out.removeAll(body.nodes().get(0).inputs().stream().map(v -> {
+      int i = body.inputs().stream().map(ValueInfo::name).toList().indexOf(v);
+      return i < 0 ? "" : n.input(i);
+    }).toList());
+    return out;
   }
 
   private boolean isElementwise(Node n) {

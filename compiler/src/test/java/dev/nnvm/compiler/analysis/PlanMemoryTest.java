@@ -3,10 +3,14 @@ package dev.nnvm.compiler.analysis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
+import dev.nnvm.compiler.compile.ModelCompiler;
 import dev.nnvm.compiler.ir.Graph;
 import dev.nnvm.compiler.ir.Node;
 import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.compiler.text.GraphParser;
+import dev.nnvm.compiler.transform.PassContext;
+import dev.nnvm.compiler.transform.PassManager;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +70,35 @@ class PlanMemoryTest {
     assertEquals(512, plan.workspaceBytes(n8));
     assertEquals(512, plan.lowerBoundBytes(n8));
     assertNoOverlap(g, plan, n8);
+  }
+
+  /**
+   * A blocked convolution that adds a residual dying at it writes its output over the residual; the first
+   * convolution, which has none, writes over nothing (not over its own image, which it reads at other
+   * positions); plain Conv + Add groups are not written in place (the GEMM may store partial sums before it
+   * reads the residual).
+   */
+  @Test
+  void blockedConvolutionWritesOverItsResidual() {
+    String conv = "graph main(%x: f32[1, 16, 8, 8]) -> (%y: f32[1, 16, 8, 8]) opset(ai.onnx=17) {\n"
+        + "  const %w: f32[16, 16, 1, 1] = dense<" + java.util.Collections.nCopies(256, "0.5") + ">\n"
+        + "  %r = Relu(%x)\n  %c = Conv(%r, %w)\n  %d = Relu(%c)\n  %e = Conv(%d, %w)\n  %a = Add(%e, %r)\n"
+        + "  %y = Relu(%a)\n  return %y\n}\n";
+    Graph g = PassManager.of(ModelCompiler.cpuPipeline(List.of(CpuTarget.named("x86-64-v4"))), 2)
+        .run(GraphParser.parse(conv), PassContext.standard()).graph();
+    List<Node> convs = g.nodes().stream().filter(n -> n.opType().equals("Fused")
+        && n.attribute("body").asGraph().nodes().get(0).opType().equals("ConvNCHWc")).toList();
+    assertEquals(2, convs.size(), "two blocked convolution groups");
+    MemoryPlan plan = PlanMemory.plan(g);
+    assertEquals(1, plan.inPlaceCount(), "only the second convolution, over its residual: " + plan.allocations());
+    assertTrue(convs.get(1).inputs().contains("r/nchw16c"), "the residual is the blocked ReLU output");
+    MemoryPlan.Allocation residual = plan.allocations().get("r/nchw16c");
+    MemoryPlan.Allocation output = plan.allocations().get(convs.get(1).output(0));
+    assertEquals(List.of(residual.region(), residual.offset()), List.of(output.region(), output.offset()),
+        "the convolution's output over its residual");
+    assertNoOverlap(g, plan, Map.of());
+    Graph plain = PassManager.standard(2).run(GraphParser.parse(conv), PassContext.standard()).graph();
+    assertEquals(0, PlanMemory.plan(plain).inPlaceCount(), "plain Conv + Add groups are not written in place");
   }
 
   @Test

@@ -56,11 +56,13 @@ class BlockedConvolutionTest {
    * a 1x1 with stride 2 (the downsample branch); asymmetric pads over rows of 13 (tiles 7 + 6); a 1x1
    * over 5x7 pixels (one flat row of 35); 48 and 80 output channels (a strip of one channel block on
    * AVX-512); a Sigmoid after a convolution (an epilogue the kernel does not store, run after it); and
-   * a global average pool on the blocked layout; batch symbolic.
+   * a global average pool on the blocked layout; and a block whose second convolution adds a residual
+   * that dies there, so it writes its output over it (in place); batch symbolic.
    */
   private static final String CHAIN = "graph main(%x: f32[N, 32, 20, 28], %z: f32[N, 16, 13, 13], "
       + "%p: f32[N, 32, 5, 7]) -> (%y: f32[N, 64, 20, 28], %s: f32[N, 48, 10, 14], %d: f32[N, 48, 10, 14], "
-      + "%a: f32[N, 80, 14, 12], %f: f32[N, 48, 5, 7], %g: f32[N, 80, 1, 1]) opset(ai.onnx=17) {\n"
+      + "%a: f32[N, 80, 14, 12], %f: f32[N, 48, 5, 7], %g: f32[N, 80, 1, 1], %q: f32[N, 32, 5, 7]) "
+      + "opset(ai.onnx=17) {\n"
       + "  const %w1: f32[64, 32, 3, 3] = dense<" + dense(64 * 32 * 9, 0.08) + ">\n"
       + "  const %b1: f32[64] = dense<" + dense(64, 0.5) + ">\n"
       + "  const %w2: f32[64, 64, 1, 1] = dense<" + dense(64 * 64, 0.15) + ">\n"
@@ -76,10 +78,14 @@ class BlockedConvolutionTest {
       + "  %c5 = Conv(%z, %w5) {pads = [1, 0, 2, 1]}\n  %a = Sigmoid(%c5)\n"
       + "  %f = Conv(%p, %w6)\n"
       + "  %g = GlobalAveragePool(%a)\n"
-      + "  return %y, %s, %d, %a, %f, %g\n}\n";
+      + "  const %w8: f32[32, 32, 3, 3] = dense<" + dense(32 * 32 * 9, 0.1) + ">\n"
+      + "  const %w9: f32[32, 32, 1, 1] = dense<" + dense(32 * 32, 0.2) + ">\n"
+      + "  %pr = Relu(%p)\n  %q1 = Conv(%pr, %w8) {pads = [1, 1, 1, 1]}\n  %q2 = Relu(%q1)\n"
+      + "  %q3 = Conv(%q2, %w9)\n  %q = Add(%q3, %pr)\n"
+      + "  return %y, %s, %d, %a, %f, %g, %q\n}\n";
 
   /** The weights that must be stored for the blocked kernel (one per convolution of CHAIN). */
-  private static final int CONVOLUTIONS = 6;
+  private static final int CONVOLUTIONS = 8;
 
   @Test
   void blockedConvolutionsRunNatively() throws Exception {
@@ -125,6 +131,13 @@ class BlockedConvolutionTest {
     long blocked = opt.nodes().stream().filter(n -> n.opType().equals("ConvNCHWc") || n.opType().equals("Fused")
         && n.attribute("body").asGraph().nodes().stream().map(Node::opType).anyMatch("ConvNCHWc"::equals)).count();
     assertEquals(CONVOLUTIONS, blocked, "every convolution should move to the blocked layout");
+    String residual = "pr/nchw" + cpus.get(0).vectorWidth() + "c";
+    Node last = opt.nodes().stream().filter(n -> n.opType().equals("Fused") && n.inputs().contains(residual)
+        && n.attribute("body").asGraph().nodes().get(0).opType().equals("ConvNCHWc")).reduce((a, b) -> b)
+        .orElseThrow();
+    dev.nnvm.compiler.analysis.MemoryPlan plan = dev.nnvm.compiler.analysis.PlanMemory.plan(opt);
+    assertEquals(plan.allocations().get(residual).offset(), plan.allocations().get(last.output(0)).offset(),
+        "the last convolution should write over its residual");
     int nr = 2 * cpus.get(0).vectorWidth();
     try (CompiledModelRunner runner = targets == null ? CompiledModelRunner.optimizing(g, allocator)
         : CompiledModelRunner.forTargets(g, targets, allocator)) {
