@@ -28,8 +28,9 @@ import java.util.Set;
  *       kernel, which writes it).</li>
  *   <li>In place: an elementwise kernel's output takes over the buffer of an
  *       input of the same size that dies at that kernel, and so does a fused
- *       blocked convolution's over the residual it adds; the two share one
- *       buffer whose lifetime is the union.</li>
+ *       blocked convolution's over the residual it adds, when the code
+ *       generator runs it on its direct kernel; the two share one buffer
+ *       whose lifetime is the union.</li>
  *   <li>Buffers are grouped by the monomial of their size ({@code 1},
  *       {@code N*seq}, ...). In each group, largest first, a buffer goes to the
  *       lowest offset that does not overlap any already placed buffer whose
@@ -41,13 +42,28 @@ import java.util.Set;
  */
 public final class PlanMemory {
   private final OpRegistry registry;
+  private final int directConvolutionBlock;
 
   public PlanMemory(OpRegistry registry) {
+    this(registry, 0);
+  }
+
+  /**
+   * @param directConvolutionBlock the channel block whose one-group, unit-dilation blocked convolutions the
+   *     code generator runs on its direct convolution kernel (which may write over a residual), or 0
+   */
+  public PlanMemory(OpRegistry registry, int directConvolutionBlock) {
     this.registry = registry;
+    this.directConvolutionBlock = directConvolutionBlock;
   }
 
   public static MemoryPlan plan(Graph typedGraph) {
     return new PlanMemory(OpRegistry.standard()).apply(typedGraph);
+  }
+
+  /** A plan for a code generator that runs blocked convolutions of {@code block} on its direct kernel. */
+  public static MemoryPlan plan(Graph typedGraph, int directConvolutionBlock) {
+    return new PlanMemory(OpRegistry.standard(), directConvolutionBlock).apply(typedGraph);
   }
 
   /** A set of values sharing bytes (several only when written in place). */
@@ -95,6 +111,9 @@ public final class PlanMemory {
         }
       }
     }
+    Map<String, Integer> readers = new HashMap<>();
+    nodes.forEach(x -> x.inputs().forEach(in -> readers.merge(in, 1, Integer::sum)));
+    g.outputs().forEach(o -> readers.merge(o.name(), 1, Integer::sum));
     Map<String, Buffer> bufferOf = new LinkedHashMap<>();
     List<Buffer> buffers = new ArrayList<>();
     List<String> unplanned = new ArrayList<>();
@@ -109,7 +128,7 @@ public final class PlanMemory {
         }
       }
       boolean elementwise = isElementwise(n);
-      Set<String> residuals = elementwise ? Set.of() : blockedConvolutionResiduals(n);
+      Set<String> residuals = elementwise ? Set.of() : blockedConvolutionResiduals(n, g, readers);
       for (String o : n.outputs()) {
         if (o.isEmpty() || external.contains(o)) {
           continue;
@@ -201,19 +220,26 @@ public final class PlanMemory {
   }
 
   /**
-   * The inputs a fused blocked convolution ({@code nnvm.ConvNCHWc} with an Add after it) adds to its
-   * result: it may write its output over them, as an elementwise kernel over its input, because each
-   * output element is stored right after its residual element is read, once (the blocked convolution has
-   * no K blocks writing partial sums; its loop form sums before it adds). At batch 8 ResNet-50's residual
-   * tensors outgrow the L3 cache; written in place, the stores find their lines already there.
+   * The inputs a fused blocked convolution that runs on the direct convolution kernel
+   * ({@code nnvm.ConvNCHWc} of {@link #directConvolutionBlock}, one group, unit dilations, with an Add
+   * after it) adds to its result: it may write its output over them, as an elementwise kernel over its
+   * input, because the kernel stores each output element right after it reads its residual element, once
+   * (no K blocks writing partial sums). Loop forms may store the convolution before they add, so other
+   * blocked convolutions never do. At batch 8 ResNet-50's residual tensors outgrow the L3 cache; written
+   * in place, the stores find their lines already there.
    */
-  private static Set<String> blockedConvolutionResiduals(Node n) {
-    if (!n.domain().equals(NnvmOps.DOMAIN) || !n.opType().equals(NnvmOps.FUSED)) {
+  private Set<String> blockedConvolutionResiduals(Node n, Graph g, Map<String, Integer> readers) {
+    if (directConvolutionBlock == 0 || !n.domain().equals(NnvmOps.DOMAIN) || !n.opType().equals(NnvmOps.FUSED)) {
       return Set.of();
     }
     Graph body = n.attribute("body").asGraph();
-    if (body.nodes().isEmpty() || !body.nodes().get(0).opType().equals("ConvNCHWc")
+    if (body.nodes().isEmpty() || !directConvolution(body.nodes().get(0))
         || body.inputs().size() != n.inputs().size()) {
+      return Set.of();
+    }
+    // The kernel takes weights stored packed for it: a constant only this convolution reads.
+    int w = body.inputs().stream().map(ValueInfo::name).toList().indexOf(body.nodes().get(0).input(1));
+    if (w < 0 || !g.constants().containsKey(n.input(w)) || readers.getOrDefault(n.input(w), 0) != 1) {
       return Set.of();
     }
     Set<String> produced = new HashSet<>();
@@ -237,6 +263,22 @@ public final class PlanMemory {
       return i < 0 ? "" : n.input(i);
     }).toList());
     return out;
+  }
+
+  private boolean directConvolution(Node conv) {
+    if (!conv.opType().equals("ConvNCHWc") || conv.attribute("block").asInt() != directConvolutionBlock
+        || conv.attribute("weight_block_in").asInt() != directConvolutionBlock
+        || conv.attribute("group") != null && conv.attribute("group").asInt() != 1) {
+      return false;
+    }
+    if (conv.attribute("dilations") != null) {
+      for (long d : conv.attribute("dilations").asInts()) {
+        if (d != 1) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private boolean isElementwise(Node n) {

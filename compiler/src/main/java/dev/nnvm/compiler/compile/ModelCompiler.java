@@ -236,7 +236,7 @@ public final class ModelCompiler {
     List<CpuTarget> targetList = new ArrayList<>();
     options.targets().forEach(t -> targetList.add(CpuTarget.named(t)));
     Optimizer.Result optimized = Optimizer.optimize(specialized, cpuPipeline(targetList), options.optLevel(),
-        List.of(), Map.of());
+        List.of(), Map.of(), blockedLayout(targetList));
     Graph graph = optimized.graph();
     MemoryPlan plan = optimized.memory();
     List<TensorSpec> inputs = specs("input", graph.inputs());

@@ -111,10 +111,19 @@ public final class Optimizer {
   /** As above, with another pipeline (a target's own instances of the standard passes). */
   public static Result optimize(Graph graph, List<Pass> pipeline, int level, List<String> disabled,
       Map<String, Long> bindings) {
+    return optimize(graph, pipeline, level, disabled, bindings, 0);
+  }
+
+  /**
+   * As above, planning memory for a code generator that runs blocked convolutions of
+   * {@code directConvolutionBlock} channels on its direct kernel (see {@link PlanMemory}; 0: none).
+   */
+  public static Result optimize(Graph graph, List<Pass> pipeline, int level, List<String> disabled,
+      Map<String, Long> bindings, int directConvolutionBlock) {
     PassContext ctx = PassContext.standard();
     PassManager pm = PassManager.of(pipeline, level).disable(disabled.toArray(new String[0]));
     PassReport report = pm.run(graph, ctx);
-    MemoryPlan plan = new PlanMemory(ctx.registry()).apply(report.graph());
+    MemoryPlan plan = new PlanMemory(ctx.registry(), directConvolutionBlock).apply(report.graph());
     Map<String, Long> full = new LinkedHashMap<>(bindings);
     collectSymbols(report.graph(), full);
     return new Result(report, plan, full);

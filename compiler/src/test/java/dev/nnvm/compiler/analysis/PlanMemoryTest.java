@@ -73,7 +73,8 @@ class PlanMemoryTest {
   }
 
   /**
-   * A blocked convolution that adds a residual dying at it writes its output over the residual; the first
+   * A blocked convolution that adds a residual dying at it writes its output over the residual, for a code
+   * generator that runs it on the direct convolution kernel (16-channel blocks here); the first
    * convolution, which has none, writes over nothing (not over its own image, which it reads at other
    * positions); plain Conv + Add groups are not written in place (the GEMM may store partial sums before it
    * reads the residual).
@@ -89,7 +90,9 @@ class PlanMemoryTest {
     List<Node> convs = g.nodes().stream().filter(n -> n.opType().equals("Fused")
         && n.attribute("body").asGraph().nodes().get(0).opType().equals("ConvNCHWc")).toList();
     assertEquals(2, convs.size(), "two blocked convolution groups");
-    MemoryPlan plan = PlanMemory.plan(g);
+    assertEquals(0, PlanMemory.plan(g).inPlaceCount(), "not for a code generator without the direct kernel");
+    assertEquals(0, PlanMemory.plan(g, 8).inPlaceCount(), "not for one whose direct kernel takes 8-channel blocks");
+    MemoryPlan plan = PlanMemory.plan(g, 16);
     assertEquals(1, plan.inPlaceCount(), "only the second convolution, over its residual: " + plan.allocations());
     assertTrue(convs.get(1).inputs().contains("r/nchw16c"), "the residual is the blocked ReLU output");
     MemoryPlan.Allocation residual = plan.allocations().get("r/nchw16c");

@@ -127,6 +127,7 @@ class BlockedConvolutionTest {
     Graph g = GraphParser.parse(CHAIN);
     List<CpuTarget> cpus = targets == null ? List.of(CpuTarget.host())
         : targets.stream().map(CpuTarget::named).toList();
+    int block = cpus.get(0).vectorWidth();
     Graph opt = Optimizer.optimize(g, ModelCompiler.cpuPipeline(cpus), 2, List.of(), Map.of()).graph();
     long blocked = opt.nodes().stream().filter(n -> n.opType().equals("ConvNCHWc") || n.opType().equals("Fused")
         && n.attribute("body").asGraph().nodes().stream().map(Node::opType).anyMatch("ConvNCHWc"::equals)).count();
@@ -135,7 +136,7 @@ class BlockedConvolutionTest {
     Node last = opt.nodes().stream().filter(n -> n.opType().equals("Fused") && n.inputs().contains(residual)
         && n.attribute("body").asGraph().nodes().get(0).opType().equals("ConvNCHWc")).reduce((a, b) -> b)
         .orElseThrow();
-    dev.nnvm.compiler.analysis.MemoryPlan plan = dev.nnvm.compiler.analysis.PlanMemory.plan(opt);
+    dev.nnvm.compiler.analysis.MemoryPlan plan = dev.nnvm.compiler.analysis.PlanMemory.plan(opt, block);
     assertEquals(plan.allocations().get(residual).offset(), plan.allocations().get(last.output(0)).offset(),
         "the last convolution should write over its residual");
     int nr = 2 * cpus.get(0).vectorWidth();
