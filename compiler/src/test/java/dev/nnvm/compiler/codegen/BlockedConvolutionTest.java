@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.codegen;
 
+import static dev.nnvm.compiler.testing.GraphTexts.dense;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -179,14 +180,5 @@ class BlockedConvolutionTest {
       out.add(f);
     }
     return out;
-  }
-
-  /** Deterministic pseudo-random values for a constant, so failures reproduce. */
-  private static String dense(int n, double scale) {
-    StringBuilder sb = new StringBuilder("[");
-    for (int i = 0; i < n; i++) {
-      sb.append(i == 0 ? "" : ", ").append((float) (scale * Math.sin(i * 0.7 + 0.3)));
-    }
-    return sb.append("]").toString();
   }
 }

@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.codegen;
 
+import static dev.nnvm.compiler.testing.GraphTexts.dense;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -354,14 +355,5 @@ class CompiledLoopModelTest {
       assertTrue(Float.isNaN(want.get("a").floats()[0]) && !Float.isNaN(want.get("a").floats()[3]),
           "the reference propagates NaN in rows 0-2 only");
     }
-  }
-
-  /** Deterministic pseudo-random values for a constant, so failures reproduce. */
-  private static String dense(int n, double scale) {
-    StringBuilder sb = new StringBuilder("[");
-    for (int i = 0; i < n; i++) {
-      sb.append(i == 0 ? "" : ", ").append((float) (scale * Math.sin(i * 0.7 + 0.3)));
-    }
-    return sb.append("]").toString();
   }
 }

@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.lower;
 
+import static dev.nnvm.compiler.testing.GraphTexts.dense;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,15 +74,6 @@ class WindowKernelsTest {
       }
       System.out.println(report);
     }
-  }
-
-  /** Deterministic pseudo-random values for a constant, so failures reproduce. */
-  private static String dense(int n, double scale) {
-    StringBuilder sb = new StringBuilder("[");
-    for (int i = 0; i < n; i++) {
-      sb.append(i == 0 ? "" : ", ").append((float) (scale * Math.sin(i * 0.7 + 0.3)));
-    }
-    return sb.append("]").toString();
   }
 
   private static final String CONV_EPILOGUE = "graph main(%x: f32[2, 3, 9, 8], %r: f32[2, 4, 5, 3]) -> "
