@@ -53,7 +53,7 @@ class BlockedConvolutionTest {
 
   /**
    * A ResNet-like chain and the shapes around it: a 3x3 with padding, bias and ReLU over rows of 28
-   * (tiles of 10, 9, 9); a 1x1 with a residual Add and ReLU applied as it stores; a 3x3 with stride 2;
+   * (tiles of 14 on AVX-512, 5 and 6 on AVX2); a 1x1 with a residual Add and ReLU applied as it stores; a 3x3 with stride 2;
    * a 1x1 with stride 2 (the downsample branch); asymmetric pads over rows of 13 (tiles 7 + 6); a 1x1
    * over 5x7 pixels (one flat row of 35); 48 and 80 output channels (a strip of one channel block on
    * AVX-512); a Sigmoid after a convolution (an epilogue the kernel does not store, run after it); and
@@ -109,6 +109,10 @@ class BlockedConvolutionTest {
     assertEquals(List.of(7), BlockedConvGenerator.tileWidths(7, 12));
     assertEquals(List.of(12), BlockedConvGenerator.tileWidths(12, 12));
     assertEquals(List.of(5, 6), BlockedConvGenerator.tileWidths(28, 6));
+    // AVX-512's 14-pixel blocks: ResNet's rows of 56, 28 and 14 are whole tiles, its 7x7 images one row of 49.
+    assertEquals(List.of(14), BlockedConvGenerator.tileWidths(56, 14));
+    assertEquals(List.of(14), BlockedConvGenerator.tileWidths(28, 14));
+    assertEquals(List.of(12, 13), BlockedConvGenerator.tileWidths(49, 14));
   }
 
   @Test

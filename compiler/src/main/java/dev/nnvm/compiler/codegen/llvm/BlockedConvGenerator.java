@@ -14,20 +14,21 @@ import java.util.regex.Pattern;
  * <h2>How it works</h2>
  * In NCHW{b}c the {@code b} channels of a pixel are one vector, so a convolution is, per output row,
  * a product of [pixels, taps x b] (the image, read in place) by [taps x b, channels] (the weights):
- * pixels are the rows of the register block ({@link #rows} of them: 12 on AVX-512, 6 on AVX2), two
+ * pixels are the rows of the register block ({@link #rows} of them: 14 on AVX-512, 6 on AVX2), two
  * channel blocks its two vector columns. Per tap (input channel block, kernel row, kernel column) the
  * micro-kernel reads the tap's offset from a table, then for each of the {@code b} input channels
- * loads two weight vectors and broadcasts one input value per pixel: {@code 2 x rows} FMAs per
- * {@code 2 + rows} loads, 24 accumulators in registers on AVX-512. Pixels are {@code xpix} floats
- * apart in the image ({@code stride x b}), so strided convolutions read in place too; padding is
- * done once per image by the caller (a zero-padded copy). The store needs no shuffle: the
+ * (4 a loop step) loads two weight vectors and broadcasts one input value per pixel: {@code 2 x rows}
+ * FMAs per {@code 2 + rows} loads, 28 accumulators in registers on AVX-512. Pixels are a constant
+ * {@link Kernel#pixelStride} floats apart in the image ({@code stride x b}), so a tile's pixels are
+ * fixed displacements from one pointer and strided convolutions read in place too; padding is done
+ * once per image by the caller (a zero-padded copy). The store needs no shuffle: the
  * accumulator of pixel {@code i} and channel block {@code v} is the output vector at
  * {@code C + v * plane + i * b}, and bias, residual (laid out like C) and ReLU are applied in
  * registers before it.
  *
  * <p>Unlike an implicit GEMM over NCHW, nothing is computed and dropped: each output row is split
  * into tiles of nearly equal width ({@code ceil(OW / rows)} tiles of {@code floor} or {@code ceil}
- * of {@code OW / tiles} pixels: 56 = 12 + 4 x 11, 28 = 10 + 9 + 9, 14 = 7 + 7), and the
+ * of {@code OW / tiles} pixels: 56 = 4 x 14, 28 = 2 x 14, 7 = 7, 20 = 10 + 10), and the
  * micro-kernels are generated for exactly those widths ({@link Kernel#rowCounts}); any other width
  * runs on the full-width kernel with its extra rows reading the last pixel again and not stored.
  *
@@ -38,7 +39,7 @@ import java.util.regex.Pattern;
  *        int64_t OH, int64_t OW,   // output rows and pixels per row
  *        int64_t N,                // output channels, a multiple of b
  *        int64_t taps,             // input channel blocks x KH x KW; K = taps * b
- *        const float* X,           // the (padded) image of one batch item, [C/b, Hp, Wp, b]
+ *        const float* X,           // the (padded) images, each [C/b, Hp, Wp, b]
  *        int64_t xrow, int64_t xpix,  // floats between the windows of consecutive output rows / pixels
  *        const int64_t* offs,      // [taps]: floats from a window's origin to the tap's first channel
  *        const float* W,           // weights, ceil(N / 2b) strips of [K, 2b] (see packWeights)
@@ -53,7 +54,10 @@ import java.util.regex.Pattern;
 public final class BlockedConvGenerator {
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
-    /** Input channels per step of the micro-kernel's loop (the GEMM's unrolling; more spilled accumulators). */
+    /**
+     * Input channels per step of the micro-kernel's loop, as the GEMM's unrolling: all 16 of a tap in one
+     * block let LLVM's scheduler hoist the broadcasts and spill (light ResNet-50 41 -> 52 ms).
+     */
     private static final int UNROLL = 4;
 
     private final CpuTarget target;
@@ -95,7 +99,7 @@ public final class BlockedConvGenerator {
         return 2 * block();
     }
 
-    /** Pixels in the register block: 12 with 32 vector registers, 6 with 16. */
+    /** Pixels in the register block: 14 with 32 vector registers (28 accumulators), 6 with 16 (12). */
     public int rows() {
         return rows(target);
     }
@@ -162,14 +166,15 @@ public final class BlockedConvGenerator {
         s.append(TASK_BODY.replace("$G", g).replace("$NR", Integer.toString(stripWidth()))
                 .replace("$B", Integer.toString(block())).replace("$MRm1", Integer.toString(mr - 1))
                 .replace("$MR", Integer.toString(mr)));
-        // The dispatcher: a specialized micro-kernel per tile width, the full one (clamped) for any other.
+        // The dispatcher: a specialized micro-kernel per tile width (pixels at constant displacements), the
+        // full-width one with clamped pixel offsets (a register each) for any other.
         String params = "i64 %taps, ptr %ap, i64 %xpix, ptr %offs, ptr %bp, ptr %c, i64 %plane, i64 %mr, i64 %nr, "
                 + "ptr %biasp, ptr %rp";
         s.append("define internal void @").append(g).append(".ukernel(").append(params).append(") ").append(attributes())
                 .append(" {\nentry:\n");
         List<Integer> special = new ArrayList<>();
         for (int r : kernel.rowCounts()) {
-            if (r >= 1 && r < mr) {
+            if (r >= 1 && r <= mr) {
                 special.add(r);
             }
         }
@@ -179,8 +184,7 @@ public final class BlockedConvGenerator {
                     .append("\nk").append(r).append(":\n  call void @").append(g).append(".uk").append(r).append('(')
                     .append(params).append(")\n  ret void\nn").append(r).append(":\n");
         }
-        s.append("  call void @").append(g).append(".uk").append(mr).append('(').append(params)
-                .append(")\n  ret void\n}\n\n");
+        s.append("  call void @").append(g).append(".ukc(").append(params).append(")\n  ret void\n}\n\n");
         for (int r : special) {
             s.append(microKernel(kernel, r, false));
         }
@@ -199,7 +203,7 @@ public final class BlockedConvGenerator {
         String vt = "<" + vw + " x float>";
         GemmGenerator.Epilogue ep = kernel.epilogue();
         StringBuilder s = new StringBuilder();
-        s.append("define internal void @").append(kernel.name()).append(".uk").append(rows)
+        s.append("define internal void @").append(kernel.name()).append(clamped ? ".ukc" : ".uk" + rows)
                 .append("(i64 %taps, ptr noalias %ap, i64 %xpix, ptr noalias %offs, ptr noalias %bp, ptr %c, ")
                 .append("i64 %plane, i64 %mr, i64 %nr, ptr %biasp, ptr %rp) ").append(attributes())
                 .append(" {\nentry:\n");
