@@ -58,12 +58,13 @@ class BlockedConvolutionTest {
    * over 5x7 pixels (one flat row of 35); 48 and 80 output channels (a strip of one channel block on
    * AVX-512); a Sigmoid after a convolution (an epilogue the kernel does not store, run after it); and
    * a global average pool on the blocked layout; and a block whose second convolution adds a residual
-   * that dies there, so it writes its output over it (in place); batch symbolic.
+   * that dies there, so it writes its output over it (in place); a 3x3 over rows 2 pixels wide (a tile
+   * under half a register block: the clamped full-width micro-kernel); batch symbolic.
    */
   private static final String CHAIN = "graph main(%x: f32[N, 32, 20, 28], %z: f32[N, 16, 13, 13], "
       + "%p: f32[N, 32, 5, 7]) -> (%y: f32[N, 64, 20, 28], %s: f32[N, 48, 10, 14], %d: f32[N, 48, 10, 14], "
-      + "%a: f32[N, 80, 14, 12], %f: f32[N, 48, 5, 7], %g: f32[N, 80, 1, 1], %q: f32[N, 32, 5, 7]) "
-      + "opset(ai.onnx=17) {\n"
+      + "%a: f32[N, 80, 14, 12], %f: f32[N, 48, 5, 7], %g: f32[N, 80, 1, 1], %q: f32[N, 32, 5, 7], "
+      + "%n: f32[N, 32, 5, 2]) opset(ai.onnx=17) {\n"
       + "  const %w1: f32[64, 32, 3, 3] = dense<" + dense(64 * 32 * 9, 0.08) + ">\n"
       + "  const %b1: f32[64] = dense<" + dense(64, 0.5) + ">\n"
       + "  const %w2: f32[64, 64, 1, 1] = dense<" + dense(64 * 64, 0.15) + ">\n"
@@ -83,10 +84,15 @@ class BlockedConvolutionTest {
       + "  const %w9: f32[32, 32, 1, 1] = dense<" + dense(32 * 32, 0.2) + ">\n"
       + "  %pr = Relu(%p)\n  %q1 = Conv(%pr, %w8) {pads = [1, 1, 1, 1]}\n  %q2 = Relu(%q1)\n"
       + "  %q3 = Conv(%q2, %w9)\n  %q = Add(%q3, %pr)\n"
-      + "  return %y, %s, %d, %a, %f, %g, %q\n}\n";
+      + "  const %w10: f32[32, 32, 3, 3] = dense<" + dense(32 * 32 * 9, 0.1) + ">\n"
+      + "  const %b10: f32[32] = dense<" + dense(32, 0.4) + ">\n"
+      + "  %n0 = Slice(%q2, %st, %en, %ax)\n  %n = Conv(%n0, %w10, %b10) {pads = [1, 1, 1, 1]}\n"
+      + "  const %st: i64[2] = dense<[0, 0]>\n  const %en: i64[2] = dense<[6, 2]>\n"
+      + "  const %ax: i64[2] = dense<[2, 3]>\n"
+      + "  return %y, %s, %d, %a, %f, %g, %q, %n\n}\n";
 
   /** The weights that must be stored for the blocked kernel (one per convolution of CHAIN). */
-  private static final int CONVOLUTIONS = 8;
+  private static final int CONVOLUTIONS = 9;
 
   @Test
   void blockedConvolutionsRunNatively() throws Exception {

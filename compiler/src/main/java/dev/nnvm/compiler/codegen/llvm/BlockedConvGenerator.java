@@ -29,8 +29,9 @@ import java.util.regex.Pattern;
  * <p>Unlike an implicit GEMM over NCHW, nothing is computed and dropped: each output row is split
  * into tiles of nearly equal width ({@code ceil(OW / rows)} tiles of {@code floor} or {@code ceil}
  * of {@code OW / tiles} pixels: 56 = 4 x 14, 28 = 2 x 14, 7 = 7, 20 = 10 + 10), and the
- * micro-kernels are generated for exactly those widths ({@link Kernel#rowCounts}); any other width
- * runs on the full-width kernel with its extra rows reading the last pixel again and not stored.
+ * micro-kernels are generated for exactly those widths ({@link Kernel#rowCounts}) down to half a
+ * register block; a narrower one (or any other) runs on the full-width kernel with its extra rows
+ * reading the last pixel again and not stored.
  *
  * <h2>Exported C ABI</h2>
  * <pre>{@code
@@ -174,7 +175,7 @@ public final class BlockedConvGenerator {
                 .append(" {\nentry:\n");
         List<Integer> special = new ArrayList<>();
         for (int r : kernel.rowCounts()) {
-            if (r >= 1 && r <= mr) {
+            if (r >= narrowest(mr) && r <= mr) {
                 special.add(r);
             }
         }
@@ -190,6 +191,15 @@ public final class BlockedConvGenerator {
         }
         s.append(microKernel(kernel, mr, true));
         return s.toString();
+    }
+
+    /**
+     * The narrowest tile with a micro-kernel of its own: half a register block. Narrower ones (images
+     * under half a block wide, rare and small) share the clamped full-width kernel, which bounds the
+     * micro-kernels (and compile time) a model needs.
+     */
+    static int narrowest(int mr) {
+        return (mr + 1) / 2;
     }
 
     /**
