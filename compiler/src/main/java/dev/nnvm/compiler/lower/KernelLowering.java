@@ -457,12 +457,35 @@ public final class KernelLowering {
       return vars;
     }
 
-    /** Loops over a shape: the outermost may run in parallel, the innermost is vectorizable. */
+    /**
+     * Loops over a shape: the outermost may run in parallel, the innermost is vectorizable. Leading
+     * dimensions statically 1 long go just inside the first longer one, which becomes the parallel loop
+     * (a batch of 1 would otherwise leave a MaxPool over [1, 64, 56, 56] on one thread); loops of one
+     * iteration may go anywhere.
+     */
     private Stmt nest(List<Expr.Var> vars, List<Expr> extents, Stmt inner) {
+      if (vars.isEmpty()) {
+        return inner;
+      }
+      int first = 0;
+      while (first < vars.size() - 1 && Long.valueOf(1).equals(Exprs.constValue(extents.get(first)))) {
+        first++;
+      }
+      if (first == vars.size() - 1) {
+        first = 0;  // only the innermost is longer: it stays innermost (vectorizable)
+      }
+      List<Integer> order = new ArrayList<>();
+      order.add(first);
+      for (int i = 0; i < vars.size(); i++) {
+        if (i != first) {
+          order.add(i);
+        }
+      }
       Stmt s = inner;
-      for (int i = vars.size() - 1; i >= 0; i--) {
+      for (int k = order.size() - 1; k >= 0; k--) {
+        int i = order.get(k);
         Stmt.ForKind kind = i == vars.size() - 1 && !(inner instanceof Stmt.Seq) ? Stmt.ForKind.VECTORIZABLE
-            : i == 0 ? Stmt.ForKind.PARALLEL : Stmt.ForKind.SERIAL;
+            : k == 0 ? Stmt.ForKind.PARALLEL : Stmt.ForKind.SERIAL;
         s = new Stmt.For(vars.get(i), extents.get(i), s, kind);
       }
       return s;
