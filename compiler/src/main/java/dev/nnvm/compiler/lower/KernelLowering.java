@@ -256,9 +256,9 @@ public final class KernelLowering {
         if (tiles.isPresent()) {
           return tiles(outs, vars, oDims, tiles.get());
         }
-        Optional<WindowKernels.DepthwiseRows> depthwise = WindowKernels.depthwiseRows(context(reduceNode));
-        if (depthwise.isPresent()) {
-          return depthwise(outs, vars, oDims, depthwise.get());
+        Optional<WindowKernels.WindowRows> rows = WindowKernels.windowRows(context(reduceNode));
+        if (rows.isPresent()) {
+          return windowRows(outs, vars, oDims, rows.get());
         }
         Optional<WindowKernels.Sum> lanes = WindowKernels.laneSum(context(reduceNode), resultIndex);
         if (lanes.isPresent()) {
@@ -340,12 +340,12 @@ public final class KernelLowering {
     }
 
     /**
-     * A depthwise convolution by output rows (see
-     * {@link WindowKernels.DepthwiseRows}), accumulated in the first output,
+     * A depthwise convolution or a MaxPool by output rows (see
+     * {@link WindowKernels.WindowRows}), accumulated in the first output,
      * then the epilogue reads the row back there; the first output is
      * written last.
      */
-    private Stmt depthwise(List<BufferRef> outs, List<Expr.Var> vars, List<Expr> dims, WindowKernels.DepthwiseRows d) {
+    private Stmt windowRows(List<BufferRef> outs, List<Expr.Var> vars, List<Expr> dims, WindowKernels.WindowRows d) {
       BufferRef acc = outs.get(0);
       DType dt = acc.dtype();
       Expr n = vars.get(0);
@@ -369,10 +369,12 @@ public final class KernelLowering {
       List<Stmt> row = new ArrayList<>();
       for (long[] border : borders) {
         row.add(columns(j, border[0], border[1], col -> new Stmt.Store(acc, pixel(acc, n, c, oh, col),
-            d.bias(c, dt))));
+            d.init(c, dt))));
       }
-      // The interior in one pass: all taps of an output summed in registers, one store.
-      Expr sum = d.bias(c, dt);
+      // The interior in one pass: all taps of an output combined in registers, one store.
+      // A local, not a nested expression: a max reads its running value twice per tap.
+      Expr.Local sum = new Expr.Local("wacc", dt);
+      List<Stmt> interior = new ArrayList<>(List.of(new Stmt.Declare(sum, d.init(c, dt))));
       List<Stmt> borderTaps = new ArrayList<>();
       for (long kh = 0; kh < d.kernel()[0]; kh++) {
         Expr ih = Exprs.add(Exprs.mul(oh, Exprs.i64(d.strides()[0])),
@@ -383,25 +385,23 @@ public final class KernelLowering {
         for (long kw = 0; kw < d.kernel()[1]; kw++) {
           long tapKh = kh;
           long tapKw = kw;
-          // The padding adds nothing: select, not a multiply by 0, so an inf or NaN in the image stays out.
-          java.util.function.Function<Expr, Expr> term = col -> Exprs.select(rowInside, Exprs.value(
-              Expr.BinaryOp.MUL, Exprs.as(d.x(n, c, ihClamped, Exprs.add(Exprs.mul(col, Exprs.i64(d.strides()[1])),
-                  Exprs.i64(tapKw * d.dilations()[1] - d.padBegin()[1]))), dt), Exprs.as(d.w(c, tapKh, tapKw), dt)),
-              Exprs.constant(0, dt));
-          sum = Exprs.value(Expr.BinaryOp.ADD, sum, term.apply(Exprs.add(j, Exprs.i64(lo))));
+          java.util.function.BiFunction<Expr, Expr, Expr> tap = (acc0, col) -> d.combine(acc0, rowInside,
+              d.x(n, c, ihClamped, Exprs.add(Exprs.mul(col, Exprs.i64(d.strides()[1])),
+                  Exprs.i64(tapKw * d.dilations()[1] - d.padBegin()[1]))), c, tapKh, tapKw, dt);
+          interior.add(new Stmt.Assign(sum, tap.apply(sum, Exprs.add(j, Exprs.i64(lo)))));
           // Border columns this tap reads inside the image, tap by tap.
           long[] cols = d.columns(kw);
           for (long[] border : borders) {
             borderTaps.add(columns(j, Math.max(cols[0], border[0]), Math.min(cols[1], border[1]), col -> {
               Expr px = pixel(acc, n, c, oh, col);
-              return new Stmt.Store(acc, px, Exprs.value(Expr.BinaryOp.ADD, new Expr.Load(acc, px), term.apply(col)));
+              return new Stmt.Store(acc, px, tap.apply(new Expr.Load(acc, px), col));
             }));
           }
         }
       }
       if (hi > lo) {
-        row.add(new Stmt.For(j, Exprs.i64(hi - lo), new Stmt.Store(acc, pixel(acc, n, c, oh, Exprs.add(j,
-            Exprs.i64(lo))), sum), Stmt.ForKind.VECTORIZABLE));
+        interior.add(new Stmt.Store(acc, pixel(acc, n, c, oh, Exprs.add(j, Exprs.i64(lo))), sum));
+        row.add(new Stmt.For(j, Exprs.i64(hi - lo), new Stmt.Seq(interior), Stmt.ForKind.VECTORIZABLE));
       }
       row.addAll(borderTaps);
       row.add(epilogueRow(outs, index, ow, dims.get(3)));

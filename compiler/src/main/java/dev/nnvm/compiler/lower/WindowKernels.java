@@ -194,25 +194,41 @@ final class WindowKernels {
 
   /**
    * A 2-D depthwise convolution (one input and one output channel per
-   * group) with static sizes, lowered by output rows: the row starts at the
-   * bias, each tap (kh, kw), unrolled, adds weight x input over the output
-   * columns whose input column is inside the image (one static range per
-   * tap, contiguous for stride 1, so it vectorizes; the other columns read
+   * group) or a 2-D MaxPool ({@code max}) with static sizes, lowered by
+   * output rows: the row starts at the bias (the lowest value), each tap
+   * (kh, kw), unrolled, adds weight x input (takes the input when it is
+   * greater: a NaN never wins, as in ONNX Runtime) over the output columns
+   * whose input column is inside the image (one static range per tap,
+   * contiguous for stride 1, so it vectorizes; the other columns read
    * padding, which adds nothing), and an input row outside the image adds
    * nothing either.
    */
-  record DepthwiseRows(long[] strides, long[] dilations, long[] padBegin, long[] in, long[] kernel, long[] out,
-      LowerContext ctx) {
+  record WindowRows(long[] strides, long[] dilations, long[] padBegin, long[] in, long[] kernel, long[] out,
+      LowerContext ctx, boolean max) {
     Expr x(Expr n, Expr c, Expr ih, Expr iw) {
       return ctx.input(0, List.of(n, c, ih, iw));
     }
 
-    Expr w(Expr c, long kh, long kw) {
-      return ctx.input(1, List.of(c, Exprs.i64(0), Exprs.i64(kh), Exprs.i64(kw)));
+    /** What an output row starts at before its taps. */
+    Expr init(Expr c, DType dt) {
+      if (max) {
+        return Exprs.constant(PoolOps.lowest(dt), dt);
+      }
+      return ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(c)), dt) : Exprs.constant(0, dt);
     }
 
-    Expr bias(Expr c, DType dt) {
-      return ctx.node().hasInput(2) ? Exprs.as(ctx.input(2, List.of(c)), dt) : Exprs.constant(0, dt);
+    /**
+     * {@code acc} with tap (kh, kw)'s input {@code x} taken in when {@code inside}: a select, not a multiply
+     * by 0, so an inf or NaN in the padding's place stays out.
+     */
+    Expr combine(Expr acc, Expr inside, Expr x, Expr c, long kh, long kw, DType dt) {
+      if (max) {
+        Expr v = Exprs.as(x, dt);
+        return Exprs.select(Exprs.value(Expr.BinaryOp.AND, inside, Exprs.compare(CompareOp.GT, v, acc)), v, acc);
+      }
+      Expr w = ctx.input(1, List.of(c, Exprs.i64(0), Exprs.i64(kh), Exprs.i64(kw)));
+      return Exprs.value(Expr.BinaryOp.ADD, acc, Exprs.select(inside, Exprs.value(Expr.BinaryOp.MUL, Exprs.as(x, dt),
+          Exprs.as(w, dt)), Exprs.constant(0, dt)));
     }
 
     /** Output columns [lo, hi) whose tap kw reads inside the image. */
@@ -221,33 +237,57 @@ final class WindowKernels {
     }
   }
 
-  /** The rows of a depthwise Conv that qualifies (see {@link DepthwiseRows}), else empty. */
-  static Optional<DepthwiseRows> depthwiseRows(LowerContext ctx) {
+  /**
+   * Taps of the largest MaxPool lowered by rows: the taps are unrolled, so a global-sized window (a
+   * PyTorch test pools 60 x 80) keeps the window loops.
+   */
+  static final long MAX_POOL_ROW_TAPS = 64;
+
+  /** The rows of a depthwise Conv or a MaxPool that qualifies (see {@link WindowRows}), else empty. */
+  static Optional<WindowRows> windowRows(LowerContext ctx) {
     Node n = ctx.node();
-    if (!n.domain().isEmpty() || !n.opType().equals("Conv") || ctx.inputType(0).shape().rank() != 4
-        || !ctx.hasAttr("group")) {
+    boolean max = n.domain().isEmpty() && n.opType().equals("MaxPool");
+    if (!n.domain().isEmpty() || ctx.inputType(0).shape().rank() != 4
+        || !(max || n.opType().equals("Conv") && ctx.hasAttr("group"))) {
       return Optional.empty();
     }
     List<Dim> x = ctx.inputType(0).shape().dims();
-    List<Dim> w = ctx.inputType(1).shape().dims();
     List<Dim> y = ctx.outputType().shape().dims();
-    for (Dim d : List.of(x.get(1), x.get(2), x.get(3), w.get(0), w.get(1), w.get(2), w.get(3), y.get(2), y.get(3))) {
+    long[] kernel;
+    if (max) {
+      if (n.outputs().size() > 1 && !n.output(1).isEmpty() || ctx.hasAttr("storage_order")
+          && ctx.attrInt("storage_order") != 0 || !ctx.hasAttr("kernel_shape") || ctx.attrInts("kernel_shape").length != 2) {
+        return Optional.empty();
+      }
+      kernel = ctx.attrInts("kernel_shape");
+      if (kernel[0] * kernel[1] > MAX_POOL_ROW_TAPS) {
+        return Optional.empty();
+      }
+    } else {
+      List<Dim> w = ctx.inputType(1).shape().dims();
+      for (Dim d : List.of(x.get(1), w.get(0), w.get(1), w.get(2), w.get(3))) {
+        if (!d.isStatic()) {
+          return Optional.empty();
+        }
+      }
+      long channels = x.get(1).value();
+      if (ctx.attrInt("group") != channels || w.get(0).value() != channels || w.get(1).value() != 1) {
+        return Optional.empty();
+      }
+      kernel = new long[] {w.get(2).value(), w.get(3).value()};
+    }
+    for (Dim d : List.of(x.get(1), x.get(2), x.get(3), y.get(2), y.get(3))) {
       if (!d.isStatic()) {
         return Optional.empty();
       }
     }
-    long channels = x.get(1).value();
-    if (ctx.attrInt("group") != channels || w.get(0).value() != channels || w.get(1).value() != 1) {
-      return Optional.empty();
-    }
     long[] in = {x.get(2).value(), x.get(3).value()};
-    long[] kernel = {w.get(2).value(), w.get(3).value()};
     long[] out = {y.get(2).value(), y.get(3).value()};
     long[] strides = Geometry.spatial(ctx, "strides", 2);
     long[] dilations = Geometry.spatial(ctx, "dilations", 2);
     List<Expr> inDims = List.of(Exprs.i64(in[0]), Exprs.i64(in[1]));
     long[] padBegin = Geometry.pads(ctx, inDims, kernel, strides, dilations, out)[0];
-    return Optional.of(new DepthwiseRows(strides, dilations, padBegin, in, kernel, out, ctx));
+    return Optional.of(new WindowRows(strides, dilations, padBegin, in, kernel, out, ctx, max));
   }
 
   /** The tiles of a ConvTranspose that qualifies (see {@link UpsamplingTiles}), else empty. */
