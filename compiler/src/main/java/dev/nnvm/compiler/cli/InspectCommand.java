@@ -38,10 +38,10 @@ import picocli.CommandLine.Spec;
  * optionally draws the optimized graph (DOT, SVG, HTML) or prints JSON.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "Optimize an ONNX model and report fusion, memory planning and pass times;"
-        + " or summarize a compiled artifact (.nnvm).",
+    description = "Optimize an ONNX model as `nnvmc compile` does for this CPU and report fusion, memory"
+        + " planning and pass times; or summarize a compiled artifact (.nnvm).",
     footer = {"", "Example:",
-        "  nnvmc inspect model.onnx --opt-level 3 --dim batch=8 --svg model.svg"})
+        "  nnvmc inspect model.onnx --dim batch=8 --svg model.svg"})
 final class InspectCommand implements Callable<Integer> {
   @Spec
   private CommandSpec spec;
@@ -54,8 +54,9 @@ final class InspectCommand implements Callable<Integer> {
   private Path model;
 
   @Option(names = "--opt-level", paramLabel = "N", defaultValue = "2",
-      description = "0 = none, 1 = fusion and folding, 2 = default (adds transformer pattern fusions and"
-          + " scale folding), 3 = aggressive (adds the blocked NCHW8c layout). Default: ${DEFAULT-VALUE}.")
+      description = "0 = none, 1 = fusion and folding, 2 = default (adds transformer pattern fusions, scale"
+          + " folding and, for networks whose convolutions all can, the blocked NCHW{b}c layout of this CPU's"
+          + " vector width), 3 = the same for the CPU compiler. Default: ${DEFAULT-VALUE}.")
   private int optLevel;
 
   @Option(names = "--disable-pass", paramLabel = "NAME", description = "Skip a pass by name; repeatable.")
@@ -101,7 +102,10 @@ final class InspectCommand implements Callable<Integer> {
     long t1 = System.nanoTime();
     Optimizer.Result result;
     try {
-      result = Optimizer.optimize(graph, optLevel, disabled, dims);
+      // What `nnvmc compile` does for this machine: the CPU compiler's pipeline and memory plan.
+      List<dev.nnvm.compiler.codegen.llvm.CpuTarget> host = List.of(dev.nnvm.compiler.codegen.llvm.CpuTarget.host());
+      result = Optimizer.optimize(graph, dev.nnvm.compiler.compile.ModelCompiler.cpuPipeline(host), optLevel,
+          disabled, dims, dev.nnvm.compiler.compile.ModelCompiler.blockedLayout(host));
     } catch (IllegalArgumentException e) {
       throw new CliException(e.getMessage(), e);
     }

@@ -84,7 +84,7 @@ public final class ModelCompiler {
   }
 
   /** The channel block of the blocked layout for these targets, or 0 when they do not agree on one. */
-  static int blockedLayout(List<CpuTarget> targets) {
+  public static int blockedLayout(List<CpuTarget> targets) {
     java.util.Set<Integer> widths = new java.util.TreeSet<>();
     targets.forEach(t -> widths.add(t.vectorWidth()));
     return widths.size() == 1 && widths.iterator().next() >= 8 ? widths.iterator().next() : 0;

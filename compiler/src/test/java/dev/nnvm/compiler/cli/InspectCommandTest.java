@@ -68,7 +68,7 @@ class InspectCommandTest {
     assertEquals(1, json.get("optLevel").asInt());
     // Level 1: batch norm becomes scale + shift and fuses with the conv, but is not folded into its weights.
     assertEquals("Conv", json.get("fusedGroups").get(0).get("ops").get(0).asText());
-    assertTrue(json.get("passes").toString().contains("\"skipped\":\"needs level 3\""), r[1]);
+    assertTrue(json.get("passes").toString().contains("\"skipped\":\"needs level 2\""), r[1]);
     assertTrue(Files.readString(dot).startsWith("digraph"));
     assertTrue(Files.readString(svg).startsWith("<svg"));
     assertTrue(Files.readString(html).contains("<svg"));
