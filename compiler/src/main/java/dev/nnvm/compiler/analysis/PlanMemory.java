@@ -237,31 +237,29 @@ public final class PlanMemory {
         || body.inputs().size() != n.inputs().size()) {
       return Set.of();
     }
+    // The group's value for each of its body's inputs.
+    Map<String, String> outer = new HashMap<>();
+    for (int i = 0; i < body.inputs().size(); i++) {
+      outer.put(body.inputs().get(i).name(), n.input(i));
+    }
+    Node conv = body.nodes().get(0);
     // The kernel takes weights stored packed for it: a constant only this convolution reads.
-    int w = body.inputs().stream().map(ValueInfo::name).toList().indexOf(body.nodes().get(0).input(1));
-    if (w < 0 || !g.constants().containsKey(n.input(w)) || readers.getOrDefault(n.input(w), 0) != 1) {
+    String weights = outer.get(conv.input(1));
+    if (weights == null || !g.constants().containsKey(weights) || readers.getOrDefault(weights, 0) != 1) {
       return Set.of();
     }
-    Set<String> produced = new HashSet<>();
-    body.nodes().forEach(x -> produced.addAll(x.outputs()));
     Set<String> out = new HashSet<>();
     for (Node x : body.nodes().subList(1, body.nodes().size())) {
       if (x.domain().isEmpty() && (x.opType().equals("Add") || x.opType().equals("Sum")) && x.inputs().size() == 2) {
         for (String in : x.inputs()) {
-          for (int i = 0; i < body.inputs().size(); i++) {
-            if (!produced.contains(in) && body.inputs().get(i).name().equals(in)) {
-              out.add(n.input(i));
-            }
+          if (outer.containsKey(in)) {
+            out.add(outer.get(in));
           }
         }
       }
     }
-    // Never the convolution's own image (read at other positions than it writes).
-    out.remove(n.input(0));
-    out.removeAll(body.nodes().get(0).inputs().stream().map(v -> {
-      int i = body.inputs().stream().map(ValueInfo::name).toList().indexOf(v);
-      return i < 0 ? "" : n.input(i);
-    }).toList());
+    // Never the convolution's own operands (its image is read at other positions than it writes).
+    conv.inputs().forEach(in -> out.remove(outer.get(in)));
     return out;
   }
 

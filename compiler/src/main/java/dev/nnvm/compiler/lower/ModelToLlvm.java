@@ -125,13 +125,7 @@ public final class ModelToLlvm {
           defs.append(KernelToLlvm.module(pad).replace("define void @", "define internal void @"));
           columns = Math.max(columns, MemoryPlan.align(4 * bc.paddedElements()));
         }
-        String offsets = "@nnvm_taps_" + steps.size();
-        long[] taps = bc.offsets();
-        globals.append(offsets).append(" = private unnamed_addr constant [").append(taps.length).append(" x i64] [");
-        for (int i = 0; i < taps.length; i++) {
-          globals.append(i == 0 ? "i64 " : ", i64 ").append(taps[i]);
-        }
-        globals.append("]\n");
+        String offsets = tapTable(globals, "@nnvm_taps_" + steps.size(), bc.offsets());
         Kernel epilogue = bc.epilogue() == null ? null : unique(lowering.lower(bc.epilogue(), graph), seenNames);
         steps.add(new Step(null, null, null, null, pad, offsets, null, epilogue, null, bc, name, walk));
         if (epilogue != null) {
@@ -200,13 +194,7 @@ public final class ModelToLlvm {
           defs.append(KernelToLlvm.module(compact).replace("define void @", "define internal void @"));
           columns = Math.max(columns, MemoryPlan.align(4 * implicit.paddedElements())
               + MemoryPlan.align(4 * implicit.tempElements()));
-          offsets = "@nnvm_taps_" + steps.size();
-          globals.append(offsets).append(" = private unnamed_addr constant [").append(implicit.offsets().length)
-              .append(" x i64] [");
-          for (int i = 0; i < implicit.offsets().length; i++) {
-            globals.append(i == 0 ? "i64 " : ", i64 ").append(implicit.offsets()[i]);
-          }
-          globals.append("]\n");
+          offsets = tapTable(globals, "@nnvm_taps_" + steps.size(), implicit.offsets());
         } else if (mm.im2col() != null) {
           im2col = unique(mm.im2col().kernel(), seenNames);
           columns = Math.max(columns, MemoryPlan.align(4 * mm.im2col().columnElements()));
@@ -297,6 +285,16 @@ public final class ModelToLlvm {
       }
       return blocked == null ? Map.of() : Map.of(blocked.result(), blocked.output());
     }
+  }
+
+  /** A convolution's tap offsets as a private i64 array {@code name} in {@code globals}; returns the name. */
+  private static String tapTable(StringBuilder globals, String name, long[] offsets) {
+    globals.append(name).append(" = private unnamed_addr constant [").append(offsets.length).append(" x i64] [");
+    for (int i = 0; i < offsets.length; i++) {
+      globals.append(i == 0 ? "i64 " : ", i64 ").append(offsets[i]);
+    }
+    globals.append("]\n");
+    return name;
   }
 
   private static Kernel unique(Kernel k, Map<String, Integer> seen) {
