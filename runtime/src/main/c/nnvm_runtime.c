@@ -185,3 +185,46 @@ JNIEXPORT jint JNICALL Java_dev_nnvm_runtime_nativeio_Natives_maxThreads(JNIEnv*
 JNIEXPORT jint JNICALL Java_dev_nnvm_runtime_nativeio_Natives_poolWorkers(JNIEnv* env, jclass cls) {
   return nnvm_pool_workers();
 }
+
+/*
+ * CPUID and XGETBV, the second source of CPU features next to /proc/cpuinfo (which a
+ * container may lack and a kernel or hypervisor may edit). Null off x86-64.
+ */
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+JNIEXPORT jintArray JNICALL Java_dev_nnvm_runtime_nativeio_Natives_cpuid(
+    JNIEnv* env, jclass cls, jint leaf, jint subleaf) {
+#if defined(__x86_64__)
+  unsigned int r[4] = {0, 0, 0, 0};
+  unsigned int max = __get_cpuid_max((unsigned int) leaf & 0x80000000u, NULL);
+  if ((unsigned int) leaf > max) {
+    return NULL;
+  }
+  __cpuid_count((unsigned int) leaf, (unsigned int) subleaf, r[0], r[1], r[2], r[3]);
+  jintArray out = (*env)->NewIntArray(env, 4);
+  if (out != NULL) {
+    (*env)->SetIntArrayRegion(env, out, 0, 4, (const jint*) r);
+  }
+  return out;
+#else
+  (void) env; (void) cls; (void) leaf; (void) subleaf;
+  return NULL;
+#endif
+}
+
+JNIEXPORT jlong JNICALL Java_dev_nnvm_runtime_nativeio_Natives_xgetbv(JNIEnv* env, jclass cls) {
+  (void) env; (void) cls;
+#if defined(__x86_64__)
+  unsigned int eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) {
+    return -1; /* no OSXSAVE: the OS saves no extended state, so no AVX at all */
+  }
+  unsigned int lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (jlong) (((unsigned long long) hi << 32) | lo);
+#else
+  return -1;
+#endif
+}

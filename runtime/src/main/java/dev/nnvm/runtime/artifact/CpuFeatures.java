@@ -1,5 +1,6 @@
 package dev.nnvm.runtime.artifact;
 
+import dev.nnvm.runtime.nativeio.CpuId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,12 +13,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a CPU can run: its architecture, operating system and feature flags,
  * named as Linux names them in {@code /proc/cpuinfo}. Native variants list
  * the features they need under LLVM's names ({@code avx2}, {@code fma},
  * {@code avx512f}, {@code sse4.2}); {@link #cpuinfoFlag} maps one to the other.
+ *
+ * <p>The host's features come from two sources, {@code /proc/cpuinfo} and the CPUID instruction (with XCR0, what
+ * the operating system saves). Either may be missing (other kernels, containers, non-x86 machines) or edited (a
+ * kernel or hypervisor may hide flags from one): a feature CPUID can describe counts only when every source present
+ * reports it, and {@link #source()} says which sources were trusted and where they disagreed.
  */
 public final class CpuFeatures {
   private static final Path CPUINFO = Path.of("/proc/cpuinfo");
@@ -42,6 +50,50 @@ public final class CpuFeatures {
       Map.entry("lse", "atomics"), Map.entry("rdm", "asimdrdm"), Map.entry("dotprod", "asimddp"),
       Map.entry("fullfp16", "fphp"), Map.entry("fp16fml", "asimdfhm"), Map.entry("rcpc", "lrcpc"),
       Map.entry("jsconv", "jscvt"), Map.entry("complxnum", "fcma"), Map.entry("pauth", "paca"));
+
+  private static final Logger LOG = LoggerFactory.getLogger(CpuFeatures.class);
+
+  /** XCR0 bits the OS must save for AVX (SSE and AVX state) and for AVX-512 (also opmask and the upper ZMM). */
+  private static final long AVX_STATE = 0x6;
+  private static final long AVX512_STATE = 0xE6;
+
+  /**
+   * A comma-separated list of features (cpuinfo or LLVM names) to treat as absent on this machine, to see what a
+   * worker without them would do: the runtime picks variants, and the compiler's host target compiles, as there.
+   * {@code -Dnnvm.cpu.hide=abm} is the AVX-512 VM whose hypervisor hides LZCNT; hiding every {@code avx512*} flag
+   * makes an AVX-512 machine an AVX2-only one. The environment variable {@code NNVM_CPU_HIDE} does the same.
+   */
+  public static final String HIDE_PROPERTY = "nnvm.cpu.hide";
+  public static final String HIDE_ENV = "NNVM_CPU_HIDE";
+
+  /** A feature bit of CPUID: leaf, subleaf, register (0-3: eax-edx), bit, cpuinfo name, XCR0 bits it needs. */
+  private record CpuidBit(int leaf, int subleaf, int register, int bit, String flag, long state) {}
+
+  /** The features CPUID is read for: what the generated kernels and LLVM's host features can use. */
+  private static final List<CpuidBit> CPUID_BITS = List.of(
+      new CpuidBit(1, 0, 3, 0, "fpu", 0), new CpuidBit(1, 0, 3, 8, "cx8", 0), new CpuidBit(1, 0, 3, 15, "cmov", 0),
+      new CpuidBit(1, 0, 3, 23, "mmx", 0), new CpuidBit(1, 0, 3, 24, "fxsr", 0), new CpuidBit(1, 0, 3, 25, "sse", 0),
+      new CpuidBit(1, 0, 3, 26, "sse2", 0),
+      new CpuidBit(1, 0, 2, 0, "pni", 0), new CpuidBit(1, 0, 2, 1, "pclmulqdq", 0),
+      new CpuidBit(1, 0, 2, 9, "ssse3", 0), new CpuidBit(1, 0, 2, 12, "fma", AVX_STATE),
+      new CpuidBit(1, 0, 2, 13, "cx16", 0), new CpuidBit(1, 0, 2, 19, "sse4_1", 0),
+      new CpuidBit(1, 0, 2, 20, "sse4_2", 0), new CpuidBit(1, 0, 2, 22, "movbe", 0),
+      new CpuidBit(1, 0, 2, 23, "popcnt", 0), new CpuidBit(1, 0, 2, 25, "aes", 0),
+      new CpuidBit(1, 0, 2, 26, "xsave", 0), new CpuidBit(1, 0, 2, 28, "avx", AVX_STATE),
+      new CpuidBit(1, 0, 2, 29, "f16c", AVX_STATE), new CpuidBit(1, 0, 2, 30, "rdrand", 0),
+      new CpuidBit(7, 0, 1, 3, "bmi1", 0), new CpuidBit(7, 0, 1, 5, "avx2", AVX_STATE),
+      new CpuidBit(7, 0, 1, 8, "bmi2", 0), new CpuidBit(7, 0, 1, 16, "avx512f", AVX512_STATE),
+      new CpuidBit(7, 0, 1, 17, "avx512dq", AVX512_STATE), new CpuidBit(7, 0, 1, 21, "avx512ifma", AVX512_STATE),
+      new CpuidBit(7, 0, 1, 28, "avx512cd", AVX512_STATE), new CpuidBit(7, 0, 1, 30, "avx512bw", AVX512_STATE),
+      new CpuidBit(7, 0, 1, 31, "avx512vl", AVX512_STATE),
+      new CpuidBit(7, 0, 2, 1, "avx512vbmi", AVX512_STATE), new CpuidBit(7, 0, 2, 6, "avx512_vbmi2", AVX512_STATE),
+      new CpuidBit(7, 0, 2, 11, "avx512_vnni", AVX512_STATE),
+      new CpuidBit(7, 0, 2, 12, "avx512_bitalg", AVX512_STATE),
+      new CpuidBit(7, 0, 2, 14, "avx512_vpopcntdq", AVX512_STATE),
+      new CpuidBit(7, 0, 3, 23, "avx512_fp16", AVX512_STATE),
+      new CpuidBit(7, 1, 0, 4, "avx_vnni", AVX_STATE), new CpuidBit(7, 1, 0, 5, "avx512_bf16", AVX512_STATE),
+      new CpuidBit(0x80000001, 0, 2, 0, "lahf_lm", 0), new CpuidBit(0x80000001, 0, 2, 5, "abm", 0),
+      new CpuidBit(0x80000001, 0, 2, 8, "3dnowprefetch", 0), new CpuidBit(0x80000001, 0, 3, 29, "lm", 0));
 
   private final String arch;
   private final String os;
@@ -75,16 +127,125 @@ public final class CpuFeatures {
     private static CpuFeatures detect() {
       String arch = System.getProperty("os.arch", "unknown");
       String os = normalizeOs(System.getProperty("os.name", "unknown"));
+      String cpuinfo = null;
+      String noCpuinfo = null;
       if (!"linux".equals(os)) {
-        return new CpuFeatures(arch, os, List.of(), "no /proc/cpuinfo on " + System.getProperty("os.name"));
+        noCpuinfo = "no " + CPUINFO + " on " + System.getProperty("os.name");
+      } else {
+        try {
+          cpuinfo = new String(Files.readAllBytes(CPUINFO), StandardCharsets.UTF_8);
+        } catch (IOException | SecurityException e) {
+          noCpuinfo = CPUINFO + " unreadable: " + e.getMessage();
+        }
       }
-      try {
-        String text = new String(Files.readAllBytes(CPUINFO), StandardCharsets.UTF_8);
-        return fromCpuinfo(arch, os, text, CPUINFO.toString());
-      } catch (IOException | SecurityException e) {
-        return new CpuFeatures(arch, os, List.of(), CPUINFO + " unreadable: " + e.getMessage());
+      CpuId cpuid = CpuId.host();
+      CpuFeatures host = combine(arch, os, cpuinfo, noCpuinfo, cpuid, CpuId.unavailableReason());
+      String hide = System.getProperty(HIDE_PROPERTY, System.getenv(HIDE_ENV));
+      if (hide != null && !hide.isBlank()) {
+        host = host.without(List.of(hide.trim().split("\\s*,\\s*")), HIDE_PROPERTY + " / " + HIDE_ENV);
+        LOG.warn("CPU features: {}", host.source());
+      }
+      if (host.source().contains("disagree")) {
+        LOG.warn("CPU features: {}", host.source());
+      } else {
+        LOG.debug("CPU features: {} flags from {}", host.flags().size(), host.source());
+      }
+      return host;
+    }
+  }
+
+  /**
+   * The features of a CPU described by {@code /proc/cpuinfo} text and by CPUID, either of which may be missing
+   * (null, with the reason). For the features CPUID is read for, a feature counts only when every source present
+   * reports it (a kernel or hypervisor that hides a flag from one source may have a reason to); other flags come
+   * from cpuinfo alone. {@link #source()} names the sources used, and the features they disagree on.
+   */
+  public static CpuFeatures combine(String arch, String os, String cpuinfo, String noCpuinfoReason, CpuId cpuid,
+      String noCpuidReason) {
+    boolean x86 = normalizeArch(arch).equals("x86_64");
+    Set<String> fromCpuid = cpuid != null && x86 ? decode(cpuid) : null;
+    if (cpuinfo == null && fromCpuid == null) {
+      return new CpuFeatures(arch, os, List.of(), noCpuinfoReason + "; " + (x86 ? noCpuidReason : "no CPUID on " + arch));
+    }
+    if (cpuinfo == null) {
+      return new CpuFeatures(arch, os, fromCpuid, "CPUID (" + noCpuinfoReason + ")");
+    }
+    Set<String> fromCpuinfo = new TreeSet<>(fromCpuinfo(arch, os, cpuinfo, CPUINFO.toString()).flags());
+    if (fromCpuid == null) {
+      return new CpuFeatures(arch, os, fromCpuinfo, CPUINFO + (x86 ? " (" + noCpuidReason + ")" : ""));
+    }
+    List<String> cpuidOnly = new ArrayList<>();
+    List<String> cpuinfoOnly = new ArrayList<>();
+    for (String flag : cpuidFlagNames()) {
+      boolean a = fromCpuinfo.contains(flag);
+      boolean b = fromCpuid.contains(flag);
+      if (b && !a) {
+        cpuidOnly.add(flag);
+      } else if (a && !b) {
+        cpuinfoOnly.add(flag);
+        fromCpuinfo.remove(flag);
       }
     }
+    if (cpuidOnly.isEmpty() && cpuinfoOnly.isEmpty()) {
+      return new CpuFeatures(arch, os, fromCpuinfo, CPUINFO + " and CPUID, which agree");
+    }
+    StringBuilder why = new StringBuilder(CPUINFO + " and CPUID, which disagree: ");
+    if (!cpuidOnly.isEmpty()) {
+      why.append("only CPUID reports ").append(String.join(", ", cpuidOnly));
+    }
+    if (!cpuinfoOnly.isEmpty()) {
+      why.append(cpuidOnly.isEmpty() ? "" : "; ").append("only cpuinfo reports ").append(String.join(", ", cpuinfoOnly));
+    }
+    why.append("; only features both report are used");
+    return new CpuFeatures(arch, os, fromCpuinfo, why.toString());
+  }
+
+  /**
+   * These features less the given ones (cpuinfo or LLVM names; {@code avx512*} matches every flag with that
+   * prefix), the source noting what was hidden and by what.
+   */
+  public CpuFeatures without(Collection<String> hidden, String by) {
+    Set<String> left = new TreeSet<>(flags);
+    List<String> removed = new ArrayList<>();
+    for (String h : hidden) {
+      if (h.endsWith("*")) {
+        String prefix = h.substring(0, h.length() - 1);
+        left.removeIf(f -> f.startsWith(prefix) && removed.add(f));
+      } else {
+        String flag = cpuinfoFlag(arch, h);
+        if (left.remove(flag)) {
+          removed.add(flag);
+        }
+      }
+    }
+    return new CpuFeatures(arch, os, left, source + "; hidden by " + by + ": " + String.join(", ", removed));
+  }
+
+  /** The cpuinfo names of the features CPUID is read for, in table order. */
+  public static List<String> cpuidFlagNames() {
+    List<String> names = new ArrayList<>();
+    CPUID_BITS.forEach(b -> names.add(b.flag()));
+    return names;
+  }
+
+  /** The features CPUID reports that the OS also enables (XCR0 saves their registers), as cpuinfo names. */
+  static Set<String> decode(CpuId cpuid) {
+    Set<String> out = new TreeSet<>();
+    int[] leaf1 = cpuid.query(1, 0);
+    boolean osxsave = leaf1 != null && (leaf1[2] & (1 << 27)) != 0;
+    long xcr0 = osxsave ? cpuid.xcr0() : 0;
+    Map<Long, int[]> leaves = new java.util.HashMap<>();
+    for (CpuidBit b : CPUID_BITS) {
+      int[] regs = leaves.computeIfAbsent(((long) b.leaf() << 32) | b.subleaf(), k -> cpuid.query(b.leaf(), b.subleaf()));
+      if (regs == null || (regs[b.register()] & (1 << b.bit())) == 0) {
+        continue;
+      }
+      if (b.state() != 0 && (xcr0 == -1 || (xcr0 & b.state()) != b.state())) {
+        continue;
+      }
+      out.add(b.flag());
+    }
+    return out;
   }
 
   /**

@@ -5,6 +5,8 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A compiled model read and verified by {@link ArtifactReader}: the manifest
@@ -14,6 +16,8 @@ import java.util.Map;
  * threads.
  */
 public final class ModelArtifact {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelArtifact.class);
+
   private final Manifest manifest;
   private final String id;
   private final Map<String, ByteBuffer> parts;
@@ -110,6 +114,10 @@ public final class ModelArtifact {
       }
       List<String> missing = cpu.missing(v.features());
       if (missing.isEmpty()) {
+        if (!reasons.isEmpty()) {
+          LOG.warn("model '{}' runs its native variant '{}', slower than the ones this CPU ({}) cannot run: {}",
+              manifest.model().name(), v.name(), cpu, String.join("; ", reasons));
+        }
         return v;
       }
       reasons.add("variant '" + v.name() + "' (" + v.cpu() + ") needs " + String.join(", ", missing)

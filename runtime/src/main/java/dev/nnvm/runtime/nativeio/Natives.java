@@ -57,4 +57,10 @@ final class Natives {
   static native int maxThreads();
 
   static native int poolWorkers();
+
+  /** CPUID's eax, ebx, ecx, edx for a leaf and subleaf; null off x86-64 or past the highest leaf. */
+  static native int[] cpuid(int leaf, int subleaf);
+
+  /** XCR0 (the register states the OS saves), or -1 where the OS enables no XSAVE or off x86-64. */
+  static native long xgetbv();
 }

@@ -97,6 +97,35 @@ final class SampleArtifact {
         partTable(parts));
   }
 
+  /** What the compiler's portable targets require (CpuTarget in the compiler): baseline, AVX2, AVX-512. */
+  static final List<String> BASELINE = List.of("cmov", "cx8", "fxsr", "sse", "sse2");
+  static final List<String> AVX2 = concat(BASELINE, List.of("sse3", "ssse3", "sse4.1", "sse4.2", "avx", "avx2",
+      "fma", "f16c"));
+  static final List<String> AVX512 = concat(AVX2, List.of("avx512f", "avx512bw", "avx512dq", "avx512vl"));
+
+  /**
+   * The sample with the variants a portable compile carries today, best first: AVX-512, AVX2 and the baseline,
+   * each requiring only the vector extensions its kernels use (no LZCNT, BMI or MOVBE).
+   */
+  static byte[] portableBytes() {
+    Map<String, byte[]> parts = new LinkedHashMap<>();
+    for (String v : List.of("x86-64", "x86-64-avx2", "x86-64-avx512")) {
+      parts.put("native/" + v + ".so", ("\u007fELF fake " + v + " library").getBytes(StandardCharsets.US_ASCII));
+    }
+    parts.put("weights", parts().get("weights"));
+    Manifest m = manifest(parts());
+    Manifest portable = new Manifest(1, m.compilerVersion(), m.created(), m.model(), m.symbols(), m.inputs(),
+        m.outputs(), m.workspace(), m.weights(),
+        List.of(new NativeVariant("x86-64-avx512", "x86_64-unknown-linux-gnu", "x86-64", AVX512, "nnvm_run",
+                "native/x86-64-avx512.so"),
+            new NativeVariant("x86-64-avx2", "x86_64-unknown-linux-gnu", "x86-64", AVX2, "nnvm_run",
+                "native/x86-64-avx2.so"),
+            new NativeVariant("x86-64", "x86_64-unknown-linux-gnu", "x86-64", BASELINE, "nnvm_run",
+                "native/x86-64.so")),
+        partTable(parts));
+    return encode(ManifestJson.write(portable), parts);
+  }
+
   static byte[] bytes() {
     Map<String, byte[]> parts = parts();
     return encode(ManifestJson.write(manifest(parts)), parts);
