@@ -58,6 +58,11 @@ final class BenchCommand implements Callable<Integer> {
       description = "Intra-op threads. Default: ${DEFAULT-VALUE}.")
   private int threads;
 
+  @Option(names = "--variant", paramLabel = "NAME",
+      description = "Run this native variant of the artifact (e.g. x86-64, the baseline), as a worker whose CPU"
+          + " has only that variant's features would; this CPU must run it. Default: the best this CPU runs.")
+  private String variant;
+
   @Option(names = "--warmup", paramLabel = "W", defaultValue = "3",
       description = "Untimed runs first. Default: ${DEFAULT-VALUE}.")
   private int warmup;
@@ -94,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
     long[] nanos = new long[runs];
     List<NativeTensor> natives = new ArrayList<>();
     try (NativeAllocator allocator = NativeAllocator.newRoot("nnvmc-bench");
-        CompiledModel compiled = CompiledModels.load(artifact, allocator);
+        CompiledModel compiled = CompiledModels.load(artifact, allocator, variant);
         Executor executor = compiled.newExecutor(allocator)) {
       try {
         for (TensorSpec in : executor.inputs()) {

@@ -24,8 +24,10 @@ final class CompileOptionsMixin {
   Map<String, String> inputShapes = new LinkedHashMap<>();
 
   @Option(names = "--target", paramLabel = "TARGET",
-      description = "A CPU to build native code for: host, x86-64-v3 (AVX2) or x86-64-v4 (AVX-512); repeatable,"
-          + " one variant each (the runtime picks the best its CPU runs). Default: host.")
+      description = "A CPU to build native code for: host (this CPU), x86-64-avx512 (AVX-512 F/BW/DQ/VL),"
+          + " x86-64-avx2 (AVX2, FMA, F16C) or x86-64 (the SSE2 baseline any x86-64 runs; x86-64-v4 and x86-64-v3"
+          + " name the AVX-512 and AVX2 targets); repeatable, one variant each (the runtime picks the best its CPU"
+          + " runs). Default: host and x86-64.")
   List<String> targets = new ArrayList<>();
 
   @Option(names = "--cache-dir", paramLabel = "DIR",
@@ -45,7 +47,7 @@ final class CompileOptionsMixin {
       }
     });
     try {
-      return new CompileOptions(optLevel, shapes, targets.isEmpty() ? List.of("host") : targets);
+      return new CompileOptions(optLevel, shapes, targets.isEmpty() ? CompileOptions.DEFAULT_TARGETS : targets);
     } catch (IllegalArgumentException e) {
       throw new CliException(e.getMessage(), e);
     }

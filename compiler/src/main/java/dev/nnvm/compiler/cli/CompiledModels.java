@@ -6,6 +6,8 @@ import dev.nnvm.compiler.ir.TensorType;
 import dev.nnvm.runtime.TensorSpec;
 import dev.nnvm.runtime.artifact.ArtifactException;
 import dev.nnvm.runtime.artifact.ArtifactReader;
+import dev.nnvm.runtime.artifact.CpuFeatures;
+import dev.nnvm.runtime.artifact.NativeVariant;
 import dev.nnvm.runtime.artifact.Manifest;
 import dev.nnvm.runtime.artifact.ModelArtifact;
 import dev.nnvm.runtime.exec.CompiledModel;
@@ -14,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /** How the commands get a compiled model: read a {@code .nnvm} file, or compile an ONNX file through the cache. */
@@ -53,10 +56,33 @@ final class CompiledModels {
     }
   }
 
-  /** Loads an artifact for this CPU; one this CPU cannot run is a one-line error saying why. */
-  static CompiledModel load(ModelArtifact artifact, NativeAllocator allocator) {
+  /**
+   * Loads an artifact for this CPU, or its variant {@code variant} when not null (picked as for a CPU with only
+   * that variant's features); one this CPU cannot run is a one-line error saying why.
+   */
+  static CompiledModel load(ModelArtifact artifact, NativeAllocator allocator, String variant) {
     try {
-      return CompiledModel.load(artifact, allocator);
+      if (variant == null) {
+        return CompiledModel.load(artifact, allocator);
+      }
+      NativeVariant v = artifact.manifest().variants().stream().filter(x -> x.name().equals(variant)).findFirst()
+          .orElseThrow(() -> new CliException("--variant " + variant + ": the artifact has the variants "
+              + artifact.manifest().variants().stream().map(NativeVariant::name).toList()));
+      CpuFeatures host = CpuFeatures.host();
+      List<String> missing = host.missing(v.features());
+      if (!missing.isEmpty()) {
+        throw new CliException("--variant " + variant + " needs " + String.join(", ", missing)
+            + ", which this CPU lacks");
+      }
+      List<String> flags = v.features().stream().map(f -> CpuFeatures.cpuinfoFlag(v.arch(), f)).toList();
+      CompiledModel m = CompiledModel.load(artifact, allocator, CpuFeatures.of(host.arch(), host.os(), flags));
+      if (!m.variant().name().equals(variant)) {
+        String picked = m.variant().name();
+        m.close();
+        throw new CliException("--variant " + variant + ": a CPU with its features runs '" + picked
+            + "', listed before it");
+      }
+      return m;
     } catch (ArtifactException e) {
       throw new CliException(e.getMessage(), e);
     }

@@ -80,6 +80,11 @@ final class RunCommand implements Callable<Integer> {
       description = "Intra-op threads of the compiled engine. Default: ${DEFAULT-VALUE}.")
   private int threads;
 
+  @Option(names = "--variant", paramLabel = "NAME",
+      description = "Run this native variant of the artifact (e.g. x86-64, the baseline), as a worker whose CPU"
+          + " has only that variant's features would; this CPU must run it. Default: the best this CPU runs.")
+  private String variant;
+
   @Mixin
   private CompileOptionsMixin compile;
 
@@ -147,7 +152,7 @@ final class RunCommand implements Callable<Integer> {
   /** Loads the artifact, copies the inputs to native memory, runs once and copies the outputs back. */
   private Map<String, Tensor> runCompiled(ModelArtifact artifact, Map<String, Tensor> inputs) throws IOException {
     try (NativeAllocator allocator = NativeAllocator.newRoot("nnvmc-run");
-        CompiledModel compiled = CompiledModels.load(artifact, allocator);
+        CompiledModel compiled = CompiledModels.load(artifact, allocator, variant);
         Executor executor = compiled.newExecutor(allocator)) {
       List<NativeTensor> natives = new ArrayList<>();
       try {

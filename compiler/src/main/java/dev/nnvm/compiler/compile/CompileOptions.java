@@ -17,14 +17,20 @@ import java.util.TreeMap;
  *
  * @param optLevel graph optimization level, 0 to 3 (see {@code nnvmc inspect --help})
  * @param inputShapes shapes by input name, e.g. {@code x -> [N, 3, 640, 640]}
- * @param targets {@code host}, {@code x86-64-v3}, {@code x86-64-v4} (or {@code x86-64}), without duplicates;
- *     the artifact lists them best first
+ * @param targets {@code host}, {@code x86-64-avx512}, {@code x86-64-avx2}, {@code x86-64} (the baseline every
+ *     x86-64 CPU runs; {@code x86-64-v4} and {@code x86-64-v3} are accepted for the AVX-512 and AVX2 targets),
+ *     without duplicates; the artifact lists them best first
  */
 public record CompileOptions(int optLevel, Map<String, Shape> inputShapes, List<String> targets) {
   /** The default graph optimization level. */
   public static final int DEFAULT_OPT_LEVEL = 2;
   /** Target names, best first: the order variants take in an artifact. */
-  public static final List<String> TARGETS = List.of("host", "x86-64-v4", "x86-64-v3", "x86-64");
+  public static final List<String> TARGETS = List.of("host", "x86-64-avx512", "x86-64-avx2", "x86-64");
+  /**
+   * The default targets: this machine's CPU, and the baseline any x86-64 worker runs (chosen there with a logged
+   * warning naming what it lacks), so an artifact compiled on a driver never fails to load on an executor.
+   */
+  public static final List<String> DEFAULT_TARGETS = List.of("host", "x86-64");
 
   public CompileOptions {
     if (optLevel < 0 || optLevel > 3) {
@@ -34,11 +40,16 @@ public record CompileOptions(int optLevel, Map<String, Shape> inputShapes, List<
     if (targets.isEmpty()) {
       throw new IllegalArgumentException("at least one target is needed, e.g. host");
     }
+    List<String> canonical = new ArrayList<>();
     for (String t : targets) {
-      if (!TARGETS.contains(Objects.requireNonNull(t, "target"))) {
-        throw new IllegalArgumentException("unknown target '" + t + "': expected one of " + TARGETS);
+      String c = canonicalTarget(Objects.requireNonNull(t, "target"));
+      if (!TARGETS.contains(c)) {
+        throw new IllegalArgumentException("unknown target '" + t + "': expected one of " + TARGETS
+            + " (x86-64-v4 and x86-64-v3 name the AVX-512 and AVX2 targets)");
       }
+      canonical.add(c);
     }
+    targets = canonical;
     if (new LinkedHashSet<>(targets).size() != targets.size()) {
       throw new IllegalArgumentException("a target is listed twice in " + targets);
     }
@@ -47,9 +58,21 @@ public record CompileOptions(int optLevel, Map<String, Shape> inputShapes, List<
     targets = List.copyOf(sorted);
   }
 
-  /** Level 2, no specialization, the host CPU only. */
+  /** Level 2, no specialization, the {@link #DEFAULT_TARGETS}: this CPU and the x86-64 baseline. */
   public static CompileOptions defaults() {
-    return new CompileOptions(DEFAULT_OPT_LEVEL, Map.of(), List.of("host"));
+    return new CompileOptions(DEFAULT_OPT_LEVEL, Map.of(), DEFAULT_TARGETS);
+  }
+
+  /** LLVM's level names x86-64-v3 and x86-64-v4 become the AVX2 and AVX-512 targets' names. */
+  private static String canonicalTarget(String name) {
+    switch (name) {
+      case "x86-64-v3":
+        return "x86-64-avx2";
+      case "x86-64-v4":
+        return "x86-64-avx512";
+      default:
+        return name;
+    }
   }
 
   public CompileOptions withOptLevel(int level) {

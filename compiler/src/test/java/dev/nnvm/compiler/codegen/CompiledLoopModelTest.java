@@ -211,12 +211,12 @@ class CompiledLoopModelTest {
    */
   @Test
   void avx2VariantOfPrepackedImplicitAndTransposedKernelsRunsNatively() {
-    CpuTarget v3 = CpuTarget.named("x86-64-v3");
-    org.junit.jupiter.api.Assumptions.assumeTrue(v3.runsOn(CpuTarget.host()),
-        "this CPU has no AVX2 + FMA: " + CpuTarget.host());
-    compileAndRun(IMPLICIT_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of("x86-64-v3"), 1, 2);
-    compileAndRun(TRANSPOSED_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of("x86-64-v3"), 1, 3);
-    compileAndRun(prepackedWeights(), 1e-5, 1e-5, List.of("x86-64-v3"), 1, 1100);
+    CpuTarget avx2 = CpuTarget.named(CpuTarget.AVX2);
+    org.junit.jupiter.api.Assumptions.assumeTrue(avx2.runsHere(),
+        "this CPU cannot run the AVX2 variant: " + avx2.missingHere());
+    compileAndRun(IMPLICIT_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of(CpuTarget.AVX2), 1, 2);
+    compileAndRun(TRANSPOSED_CONVOLUTIONS, 1e-5, CONV_ATOL, List.of(CpuTarget.AVX2), 1, 3);
+    compileAndRun(prepackedWeights(), 1e-5, 1e-5, List.of(CpuTarget.AVX2), 1, 1100);
   }
 
   /**

@@ -9,6 +9,8 @@ import dev.nnvm.compiler.ir.Tensor;
 import dev.nnvm.runtime.NativeTensor;
 import dev.nnvm.runtime.TensorSpec;
 import dev.nnvm.runtime.artifact.ArtifactException;
+import dev.nnvm.runtime.artifact.ArtifactReader;
+import dev.nnvm.runtime.artifact.CpuFeatures;
 import dev.nnvm.runtime.exec.CompiledModel;
 import dev.nnvm.runtime.exec.Executor;
 import dev.nnvm.runtime.nativeio.NativeAllocator;
@@ -28,18 +30,44 @@ public final class CompiledModelRunner implements AutoCloseable {
   private final NativeAllocator allocator;
 
   public CompiledModelRunner(Graph graph, NativeAllocator allocator) {
-    // The caller hands an optimized graph: level 0 only re-infers types.
-    this(graph, CompileOptions.defaults().withOptLevel(0), allocator);
+    // The caller hands an optimized graph: level 0 only re-infers types. The host variant alone: the tests of
+    // what the kernels compute need no second variant (PortableArtifactTest checks the default targets).
+    this(graph, CompileOptions.defaults().withOptLevel(0).withTargets(List.of("host")), allocator);
   }
 
   private CompiledModelRunner(Graph graph, CompileOptions options, NativeAllocator allocator) {
+    this(ModelCompiler.create().compile(graph, options), null, allocator);
+  }
+
+  private CompiledModelRunner(CompileResult compiled, CpuFeatures cpu, NativeAllocator allocator) {
     this.allocator = allocator;
-    this.compiled = ModelCompiler.create().compile(graph, options);
+    this.compiled = compiled;
     try {
-      this.model = CompiledModel.load(compiled.bytes(), allocator);
+      this.model = cpu == null ? CompiledModel.load(compiled.bytes(), allocator)
+          : CompiledModel.load(ArtifactReader.read(compiled.bytes()), allocator, cpu);
     } catch (ArtifactException e) {
-      throw new IllegalStateException("the compiler wrote an artifact the runtime refuses", e);
+      throw new IllegalStateException("the compiler wrote an artifact the runtime refuses: " + e.getMessage(), e);
     }
+  }
+
+  /** Compiles an unoptimized graph with these options; the runtime picks the variant for this machine. */
+  public static CompiledModelRunner compile(Graph graph, CompileOptions options, NativeAllocator allocator) {
+    return new CompiledModelRunner(graph, options, allocator);
+  }
+
+  /** The same compiled artifact loaded with the variant the runtime picks for a CPU with these features. */
+  public CompiledModelRunner loadedFor(CpuFeatures cpu, NativeAllocator allocator) {
+    return new CompiledModelRunner(compiled, cpu, allocator);
+  }
+
+  /** The native variant this runner's model runs. */
+  public dev.nnvm.runtime.artifact.NativeVariant variant() {
+    return model.variant();
+  }
+
+  /** The compile's result: bytes, manifest, phases. */
+  public CompileResult compiled() {
+    return compiled;
   }
 
   /** Compiles an unoptimized graph at the default level for the given targets (the runtime picks the best). */
@@ -49,7 +77,7 @@ public final class CompiledModelRunner implements AutoCloseable {
 
   /** Compiles an unoptimized graph as a user would: optimized at the default level, for the host CPU. */
   public static CompiledModelRunner optimizing(Graph graph, NativeAllocator allocator) {
-    return new CompiledModelRunner(graph, CompileOptions.defaults(), allocator);
+    return new CompiledModelRunner(graph, CompileOptions.defaults().withTargets(List.of("host")), allocator);
   }
 
   /** The names of the constants the artifact stores (packed weights under their packed names). */

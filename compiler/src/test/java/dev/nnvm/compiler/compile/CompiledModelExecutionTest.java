@@ -90,9 +90,11 @@ class CompiledModelExecutionTest {
     assertEquals(List.of("N", "S"), compiled.manifest().symbols());
     assertEquals("x: f32[N, S, 16]", compiled.manifest().inputs().get(0).toString());
     assertEquals("y: f32[N, S, 24]", compiled.manifest().outputs().get(0).toString());
-    assertEquals(1, compiled.manifest().variants().size());
+    // The default targets: this CPU, then the baseline any x86-64 worker runs.
+    assertEquals(2, compiled.manifest().variants().size());
     assertEquals("nnvm_model_run", compiled.manifest().variants().get(0).entry());
     assertTrue(compiled.manifest().variants().get(0).name().startsWith("host-"));
+    assertEquals("x86-64", compiled.manifest().variants().get(1).name());
     assertEquals(List.of("optimize", "lower", "llvm", "link", "write"),
         compiled.phases().stream().map(CompileResult.Phase::name).toList());
     assertEquals(compiled.bytes().length, compiled.sizes().get("artifact"));

@@ -13,6 +13,20 @@ import org.bytedeco.javacpp.BytePointer;
 final class LlvmSupport {
     private static volatile boolean initialized;
 
+    static {
+        // JavaCPP logs through SLF4J (the application's logging settings) instead of printing to stderr: its
+        // "Versions of org.bytedeco:javacpp:1.5.14 and org.bytedeco:llvm:20.1.7-1.5.12 do not match" warning is
+        // about a pairing this project pins on purpose and measured (../shared/DESIGN.md), nothing a user can act
+        // on. Must run before JavaCPP's Loader initializes, which the first LLVM call below does.
+        if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
+            System.setProperty("org.bytedeco.javacpp.logger", "slf4j");
+        }
+        // Under slf4j-simple (nnvmc, the demo) that logger shows errors only; other bindings follow their config.
+        if (System.getProperty("org.slf4j.simpleLogger.log.org.bytedeco.javacpp.Loader") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.org.bytedeco.javacpp.Loader", "error");
+        }
+    }
+
     private LlvmSupport() {}
 
     /** Registers the X86 target (idempotent, thread-safe). The first call loads libLLVM (about a second). */
