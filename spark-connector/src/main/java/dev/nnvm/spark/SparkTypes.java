@@ -1,23 +1,19 @@
 package dev.nnvm.spark;
 
 import dev.nnvm.arrow.ColumnType;
-import dev.nnvm.compiler.ir.TensorType;
-import dev.nnvm.compiler.ir.ValueInfo;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Dim;
 import dev.nnvm.runtime.Shape;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
 
 /**
- * Maps Spark SQL column types to tensor types, and checks that a DataFrame
- * schema can feed a model's inputs.
+ * Maps Spark SQL column types to tensor types (executor side: runtime types
+ * only, never the compiler's; {@link SparkArrow#plan} checks a DataFrame
+ * schema against a model).
  *
  * <p>Numeric and boolean columns hold one element per row; {@code ArrayType}
  * of them holds a variable-length vector per row (row shape {@code [?]}, or
@@ -82,60 +78,5 @@ public final class SparkTypes {
     return new ColumnType(toDType(t), Shape.of(rowDims));
   }
 
-  /**
-   * Everything that keeps {@code schema} from feeding {@code modelInputs}, one
-   * sentence each (empty when the columns fit): a model input without a
-   * column of its name, a column type with no tensor equivalent, a different
-   * element type, or a different rank (the row dimension counts).
-   */
-  public static List<String> inputProblems(StructType schema, List<ValueInfo> modelInputs) {
-    List<String> problems = new ArrayList<>();
-    for (ValueInfo in : modelInputs) {
-      TensorType want = in.type();
-      if (want.shape().hasRank() && want.shape().rank() == 0) {
-        problems.add("model input '" + in.name() + "' is a scalar, but a column feeds tensors whose first"
-            + " dimension is the rows");
-        continue;
-      }
-      StructField field = find(schema, in.name());
-      if (field == null) {
-        problems.add("model input '" + in.name() + "' " + want + " has no column; the columns are "
-            + Arrays.toString(schema.fieldNames()));
-        continue;
-      }
-      ColumnType have;
-      try {
-        have = columnType(field.dataType());
-      } catch (IllegalArgumentException e) {
-        problems.add("column '" + field.name() + "': " + e.getMessage());
-        continue;
-      }
-      if (have.dtype() != want.dtype()) {
-        problems.add("column '" + field.name() + "' holds " + have.dtype() + ", model input '" + in.name()
-            + "' needs " + want.dtype() + " " + want.shape());
-      } else if (want.shape().hasRank() && have.batchRank() != want.shape().rank()) {
-        problems.add("column '" + field.name() + "' (" + field.dataType().simpleString() + ") gives tensors of rank "
-            + have.batchRank() + ", model input '" + in.name() + "' has rank " + want.shape().rank() + " "
-            + want.shape());
-      }
-    }
-    return problems;
-  }
 
-  /** Throws one {@link IllegalArgumentException} listing every problem of {@link #inputProblems}. */
-  public static void checkInputs(StructType schema, List<ValueInfo> modelInputs) {
-    List<String> problems = inputProblems(schema, modelInputs);
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("the DataFrame cannot feed the model: " + String.join("; ", problems));
-    }
-  }
-
-  private static StructField find(StructType schema, String name) {
-    for (StructField f : schema.fields()) {
-      if (f.name().equals(name)) {
-        return f;
-      }
-    }
-    return null;
-  }
 }

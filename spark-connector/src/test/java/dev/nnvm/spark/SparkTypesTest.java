@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nnvm.arrow.ColumnType;
-import dev.nnvm.compiler.ir.TensorType;
-import dev.nnvm.compiler.ir.ValueInfo;
 import dev.nnvm.runtime.DType;
 import dev.nnvm.runtime.Shape;
 import java.util.List;
@@ -20,10 +18,6 @@ import org.junit.jupiter.api.Test;
 class SparkTypesTest {
   private static StructField column(String name, DataType type) {
     return new StructField(name, type, true, Metadata.empty());
-  }
-
-  private static ValueInfo input(String name, String type) {
-    return new ValueInfo(name, TensorType.parse(type));
   }
 
   /** The columns a MiniLM-style encoder reads: token ids per row, plus a score and a vector column. */
@@ -67,41 +61,5 @@ class SparkTypesTest {
         () -> SparkTypes.columnType(DataTypes.createArrayType(DataTypes.StringType)));
   }
 
-  @Test
-  void matchingColumnsFeedTheModel() {
-    List<ValueInfo> inputs = List.of(
-        input("input_ids", "i64[batch, seq]"),
-        input("attention_mask", "i64[batch, seq]"),
-        input("score", "f64[N]"),
-        input("embedding", "f32[N, 384]"),
-        input("patches", "f32[N, 16, 64]"),
-        input("flag", "bool?"));
-    assertEquals(List.of(), SparkTypes.inputProblems(SCHEMA, inputs));
-    SparkTypes.checkInputs(SCHEMA, inputs);
-  }
 
-  @Test
-  void everyMismatchIsReportedAtOnce() {
-    List<ValueInfo> inputs = List.of(
-        input("token_type_ids", "i64[batch, seq]"),
-        input("input_ids", "i32[batch, seq]"),
-        input("embedding", "f32[N]"),
-        input("text", "string[N]"),
-        input("scale", "f32[]"));
-    List<String> problems = SparkTypes.inputProblems(SCHEMA, inputs);
-    assertEquals(List.of(
-        "model input 'token_type_ids' i64[batch, seq] has no column; the columns are"
-            + " [text, input_ids, attention_mask, score, embedding, patches, flag]",
-        "column 'input_ids' holds i64, model input 'input_ids' needs i32 [batch, seq]",
-        "column 'embedding' (array<float>) gives tensors of rank 2, model input 'embedding' has rank 1 [N]",
-        "column 'text': Spark type string has no tensor element type; supported are tinyint, smallint, int,"
-            + " bigint, float, double, boolean and arrays of those",
-        "model input 'scale' is a scalar, but a column feeds tensors whose first dimension is the rows"), problems);
-
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SparkTypes.checkInputs(SCHEMA, inputs));
-    assertTrue(e.getMessage().startsWith("the DataFrame cannot feed the model: model input 'token_type_ids'"),
-        e.getMessage());
-    assertTrue(e.getMessage().contains("; column 'input_ids' holds i64"), e.getMessage());
-  }
 }
