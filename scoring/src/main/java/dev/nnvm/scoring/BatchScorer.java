@@ -14,7 +14,6 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.apache.arrow.vector.util.VectorBatchAppender;
 
 /**
  * One task's scorer: a lease on the JVM's loaded model ({@link ModelCache}),
@@ -144,21 +143,54 @@ public final class BatchScorer implements AutoCloseable {
     }
   }
 
-  /** Appends the parts' columns, in order, to {@code into}'s columns (one copy of each output). */
+  /**
+   * Appends the parts' columns, in order, to {@code into}'s columns (one copy of each output), row by row in
+   * increasing order. Arrow 19's VectorBatchAppender threw IndexOutOfBoundsException on a List column (a
+   * variable row dimension: all-MiniLM-L6-v2's last_hidden_state) by reading the unallocated target's first
+   * offset, and ListVector.copyFromSafe has no writer for FixedSizeList elements, so List rows are copied here,
+   * their elements by the element vector's own copy.
+   */
   private static void concatenate(VectorSchemaRoot into, List<VectorSchemaRoot> parts) {
     int total = 0;
     for (VectorSchemaRoot p : parts) {
       total += p.getRowCount();
     }
+    into.allocateNew();
     List<FieldVector> targets = into.getFieldVectors();
     for (int c = 0; c < targets.size(); c++) {
-      FieldVector[] sources = new FieldVector[parts.size()];
-      for (int i = 0; i < sources.length; i++) {
-        sources[i] = parts.get(i).getVector(c);
+      FieldVector target = targets.get(c);
+      int at = 0;
+      for (VectorSchemaRoot p : parts) {
+        FieldVector source = p.getVector(c);
+        for (int r = 0; r < p.getRowCount(); r++) {
+          copyRow(source, r, target, at++);
+        }
       }
-      VectorBatchAppender.batchAppend(targets.get(c), sources);
+      target.setValueCount(total);
     }
     into.setRowCount(total);
+  }
+
+  private static void copyRow(org.apache.arrow.vector.ValueVector from, int fromIndex,
+      org.apache.arrow.vector.ValueVector to, int toIndex) {
+    if (!(from instanceof org.apache.arrow.vector.complex.ListVector)) {
+      to.copyFromSafe(fromIndex, toIndex, from);
+      return;
+    }
+    org.apache.arrow.vector.complex.ListVector src = (org.apache.arrow.vector.complex.ListVector) from;
+    org.apache.arrow.vector.complex.ListVector dst = (org.apache.arrow.vector.complex.ListVector) to;
+    int start = dst.startNewValue(toIndex);
+    if (src.isNull(fromIndex)) {
+      dst.endValue(toIndex, 0);
+      org.apache.arrow.vector.BitVectorHelper.unsetBit(dst.getValidityBuffer(), toIndex);
+      return;
+    }
+    int first = src.getElementStartIndex(fromIndex);
+    int size = src.getElementEndIndex(fromIndex) - first;
+    for (int k = 0; k < size; k++) {
+      copyRow(src.getDataVector(), first + k, dst.getDataVector(), start + k);
+    }
+    dst.endValue(toIndex, size);
   }
 
   /** One native run over the rows listed (all when null). */

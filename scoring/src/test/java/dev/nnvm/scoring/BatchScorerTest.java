@@ -168,6 +168,75 @@ class BatchScorerTest {
     }
   }
 
+  /**
+   * Outputs with a variable row dimension come back as Arrow List columns (all-MiniLM-L6-v2's last_hidden_state
+   * [N, seq, 384] is one): a batch larger than the batch size is scored in parts whose List columns are then
+   * concatenated, nulls included. y[r][s] = (x[r][s], 2 x[r][s]).
+   */
+  @Test
+  void listOutputsOfSplitBatchesAreConcatenatedInOrder() {
+    String model = "graph seq(%x: f32[N, S]) -> (%y: f32[N, S, 2]) opset(ai.onnx=17) {\n"
+        + "  const %ax: i64[1] = dense<[2]>\n  const %k: f32[2] = dense<[1.0, 2.0]>\n"
+        + "  %u = Unsqueeze(%x, %ax)\n  %y = Mul(%u, %k)\n  return %y\n}\n";
+    byte[] artifact = dev.nnvm.compiler.compile.ModelCompiler.create()
+        .compile(dev.nnvm.compiler.text.GraphParser.parse(model),
+            dev.nnvm.compiler.compile.CompileOptions.defaults().withTargets(List.of("host"))).bytes();
+    ScoringSpec spec = ScoringSpec.builder(artifact).mapInput("tokens", "x").mapOutput("y", "pairs").batchSize(4)
+        .build();
+    int n = 11;
+    int len = 5;
+    Random random = new Random(20261206L);
+    float[][] rows = randomRows(random, n, len, 4);
+    try (BatchScorer scorer = BatchScorer.open(spec, arrow);
+        org.apache.arrow.vector.complex.ListVector tokens = org.apache.arrow.vector.complex.ListVector.empty(
+            "tokens", arrow)) {
+      org.apache.arrow.vector.complex.impl.UnionListWriter w = tokens.getWriter();
+      for (int r = 0; r < n; r++) {
+        if (rows[r] == null) {
+          tokens.setNull(r); // in row order: a null row's end offset is its start, the next row starts there
+          continue;
+        }
+        w.setPosition(r);
+        w.startList();
+        for (float v : rows[r]) {
+          w.float4().writeFloat4(v);
+        }
+        w.endList();
+      }
+      w.setValueCount(n);
+      tokens.setValueCount(n);
+      for (int r = 0; r < n; r++) {
+        assertEquals(rows[r] == null ? null : rows[r].length, rows[r] == null ? null : tokens.getObject(r).size(),
+            "input row " + r + " as built");
+      }
+      try (VectorSchemaRoot in = new VectorSchemaRoot(List.of(tokens));
+          VectorSchemaRoot out = scorer.score(in)) {
+        assertEquals(n, out.getRowCount());
+        org.apache.arrow.vector.complex.ListVector pairs =
+            (org.apache.arrow.vector.complex.ListVector) out.getVector("pairs");
+        double maxAbs = 0;
+        for (int r = 0; r < n; r++) {
+          assertEquals(rows[r] == null, pairs.isNull(r), "row " + r + " null");
+          if (rows[r] == null) {
+            continue;
+          }
+          List<?> got = pairs.getObject(r);
+          assertEquals(len, got.size(), "row " + r + " length");
+          for (int t = 0; t < len; t++) {
+            List<?> pair = (List<?>) got.get(t);
+            for (int k = 0; k < 2; k++) {
+              double want = (double) rows[r][t] * (k + 1);
+              double err = Math.abs(((Float) pair.get(k)) - want);
+              maxAbs = Math.max(maxAbs, err);
+              assertTrue(err <= 1e-6, "row " + r + " token " + t + " lane " + k + ": " + pair.get(k) + " vs " + want);
+            }
+          }
+        }
+        System.out.printf("List outputs of %d rows in parts of 4 (seed 20261206): max abs err %.3g%n", n, maxAbs);
+      }
+    }
+  }
+
   @Test
   void strictPolicyNamesTheRowAndColumn() {
     ScoringSpec spec = ScoringSpec.builder(TestModels.dense()).mapInput("features", "x")
