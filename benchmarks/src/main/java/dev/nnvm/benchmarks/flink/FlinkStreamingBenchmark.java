@@ -84,6 +84,10 @@ public final class FlinkStreamingBenchmark implements Callable<Integer> {
   @Option(names = "--in-flight", defaultValue = "2", description = "unordered mode's batches in flight (0: skip)")
   int inFlight;
 
+  @Option(names = "--object-reuse", description = "enable Flink's object reuse: chained operators hand records over"
+      + " without copying them (the copy of a 110 KB crop between source and operator is measurable here)")
+  boolean objectReuse;
+
   // Filled by the job (same JVM as the MiniCluster), read after it ends.
   static long[] done;
   static long[] due;
@@ -225,6 +229,9 @@ public final class FlinkStreamingBenchmark implements Callable<Integer> {
     START.set(0);
     Configuration conf = new Configuration();
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+    if (objectReuse) {
+      env.getConfig().enableObjectReuse();
+    }
     long interval = rate > 0 ? (long) (1e9 / rate) : 0;
     DataGeneratorSource<Img> source = new DataGeneratorSource<>(new Gen(interval), n,
         interval > 0 ? new Schedule(interval) : RateLimiterStrategy.noOp(), TypeInformation.of(Img.class));
