@@ -55,8 +55,10 @@ public final class LengthBuckets {
 
   /**
    * One root of {@code rowCount} rows from the results of the buckets:
-   * row {@code rows.get(b)[i]} is row {@code i} of {@code parts.get(b)}. The
-   * parts must share one schema; they stay open (the caller closes them).
+   * row {@code rows.get(b)[i]} is row {@code i} of {@code parts.get(b)}; a row
+   * in no group is null. Rows are copied in batch order, which List columns
+   * (a variable row dimension) need. The parts must share one schema; they
+   * stay open (the caller closes them).
    */
   public static VectorSchemaRoot merge(List<VectorSchemaRoot> parts, List<int[]> rows, int rowCount,
       BufferAllocator allocator) {
@@ -65,16 +67,28 @@ public final class LengthBuckets {
     }
     VectorSchemaRoot out = VectorSchemaRoot.create(parts.get(0).getSchema(), allocator);
     try {
+      // Output row -> (part, row in it): rows are copied in output order, which List columns need.
+      int[] partOf = new int[rowCount];
+      int[] indexIn = new int[rowCount];
+      java.util.Arrays.fill(partOf, -1);
+      for (int b = 0; b < parts.size(); b++) {
+        int[] at = rows.get(b);
+        for (int i = 0; i < at.length; i++) {
+          partOf[at[i]] = b;
+          indexIn[at[i]] = i;
+        }
+      }
       out.allocateNew();
       for (int c = 0; c < out.getFieldVectors().size(); c++) {
         FieldVector to = storage(out.getFieldVectors().get(c));
-        for (int b = 0; b < parts.size(); b++) {
-          FieldVector from = storage(parts.get(b).getFieldVectors().get(c));
-          int[] at = rows.get(b);
-          for (int i = 0; i < at.length; i++) {
-            to.copyFromSafe(i, at[i], from);
+        for (int r = 0; r < rowCount; r++) {
+          if (partOf[r] < 0) {
+            RowCopy.setNull(to, r);
+          } else {
+            RowCopy.copy(storage(parts.get(partOf[r]).getFieldVectors().get(c)), indexIn[r], to, r);
           }
         }
+        to.setValueCount(rowCount);
       }
       out.setRowCount(rowCount);
       return out;

@@ -147,8 +147,7 @@ public final class BatchScorer implements AutoCloseable {
    * Appends the parts' columns, in order, to {@code into}'s columns (one copy of each output), row by row in
    * increasing order. Arrow 19's VectorBatchAppender threw IndexOutOfBoundsException on a List column (a
    * variable row dimension: all-MiniLM-L6-v2's last_hidden_state) by reading the unallocated target's first
-   * offset, and ListVector.copyFromSafe has no writer for FixedSizeList elements, so List rows are copied here,
-   * their elements by the element vector's own copy.
+   * offset; {@link dev.nnvm.arrow.RowCopy} copies List rows, in order.
    */
   private static void concatenate(VectorSchemaRoot into, List<VectorSchemaRoot> parts) {
     int total = 0;
@@ -163,34 +162,12 @@ public final class BatchScorer implements AutoCloseable {
       for (VectorSchemaRoot p : parts) {
         FieldVector source = p.getVector(c);
         for (int r = 0; r < p.getRowCount(); r++) {
-          copyRow(source, r, target, at++);
+          dev.nnvm.arrow.RowCopy.copy(source, r, target, at++);
         }
       }
       target.setValueCount(total);
     }
     into.setRowCount(total);
-  }
-
-  private static void copyRow(org.apache.arrow.vector.ValueVector from, int fromIndex,
-      org.apache.arrow.vector.ValueVector to, int toIndex) {
-    if (!(from instanceof org.apache.arrow.vector.complex.ListVector)) {
-      to.copyFromSafe(fromIndex, toIndex, from);
-      return;
-    }
-    org.apache.arrow.vector.complex.ListVector src = (org.apache.arrow.vector.complex.ListVector) from;
-    org.apache.arrow.vector.complex.ListVector dst = (org.apache.arrow.vector.complex.ListVector) to;
-    int start = dst.startNewValue(toIndex);
-    if (src.isNull(fromIndex)) {
-      dst.endValue(toIndex, 0);
-      org.apache.arrow.vector.BitVectorHelper.unsetBit(dst.getValidityBuffer(), toIndex);
-      return;
-    }
-    int first = src.getElementStartIndex(fromIndex);
-    int size = src.getElementEndIndex(fromIndex) - first;
-    for (int k = 0; k < size; k++) {
-      copyRow(src.getDataVector(), first + k, dst.getDataVector(), start + k);
-    }
-    dst.endValue(toIndex, size);
   }
 
   /** One native run over the rows listed (all when null). */
