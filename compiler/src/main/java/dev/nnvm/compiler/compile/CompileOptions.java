@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.compile;
 
+import dev.nnvm.compiler.codegen.llvm.CpuTarget;
 import dev.nnvm.runtime.Shape;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -42,7 +43,7 @@ public record CompileOptions(int optLevel, Map<String, Shape> inputShapes, List<
     }
     List<String> canonical = new ArrayList<>();
     for (String t : targets) {
-      String c = canonicalTarget(Objects.requireNonNull(t, "target"));
+      String c = CpuTarget.canonicalName(Objects.requireNonNull(t, "target"));
       if (!TARGETS.contains(c)) {
         throw new IllegalArgumentException("unknown target '" + t + "': expected one of " + TARGETS
             + " (x86-64-v4 and x86-64-v3 name the AVX-512 and AVX2 targets)");
@@ -61,18 +62,6 @@ public record CompileOptions(int optLevel, Map<String, Shape> inputShapes, List<
   /** Level 2, no specialization, the {@link #DEFAULT_TARGETS}: this CPU and the x86-64 baseline. */
   public static CompileOptions defaults() {
     return new CompileOptions(DEFAULT_OPT_LEVEL, Map.of(), DEFAULT_TARGETS);
-  }
-
-  /** LLVM's level names x86-64-v3 and x86-64-v4 become the AVX2 and AVX-512 targets' names. */
-  private static String canonicalTarget(String name) {
-    switch (name) {
-      case "x86-64-v3":
-        return "x86-64-avx2";
-      case "x86-64-v4":
-        return "x86-64-avx512";
-      default:
-        return name;
-    }
   }
 
   public CompileOptions withOptLevel(int level) {

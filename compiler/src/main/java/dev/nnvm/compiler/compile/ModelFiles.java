@@ -4,6 +4,7 @@ import dev.nnvm.runtime.Shape;
 import dev.nnvm.runtime.artifact.ArtifactException;
 import dev.nnvm.runtime.artifact.ArtifactFormat;
 import dev.nnvm.runtime.artifact.ArtifactReader;
+import dev.nnvm.runtime.artifact.Manifest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -25,10 +26,14 @@ public final class ModelFiles {
 
   private ModelFiles() {}
 
-  /** A model file's verified artifact bytes, where they came from, and how long getting them took. */
-  public record Loaded(byte[] artifact, String source, boolean cacheHit, long nanos) {
+  /**
+   * A model file's verified artifact bytes, their manifest, where they came from, and how long getting them took
+   * ({@code cacheHit}: compiled earlier and read from the artifact cache).
+   */
+  public record Loaded(byte[] artifact, Manifest manifest, String source, boolean cacheHit, long nanos) {
     public Loaded {
       Objects.requireNonNull(artifact, "artifact");
+      Objects.requireNonNull(manifest, "manifest");
       Objects.requireNonNull(source, "source");
     }
   }
@@ -77,13 +82,14 @@ public final class ModelFiles {
       } catch (IOException e) {
         throw new IllegalArgumentException("cannot read model file '" + path + "': " + e.getMessage(), e);
       }
+      Manifest manifest;
       try {
-        ArtifactReader.read(bytes);
+        manifest = ArtifactReader.read(bytes).manifest();
       } catch (ArtifactException e) {
         throw new IllegalArgumentException("model file '" + path + "' is a corrupt NNVM artifact: " + e.getMessage(),
             e);
       }
-      return new Loaded(bytes, path, false, System.nanoTime() - t0);
+      return new Loaded(bytes, manifest, path, false, System.nanoTime() - t0);
     }
     CompileResult r;
     try {
@@ -98,7 +104,7 @@ public final class ModelFiles {
     long nanos = System.nanoTime() - t0;
     LOG.info("model '{}': {} in {} ms ({} bytes)", path, r.cached() ? "artifact cache hit" : "compiled",
         nanos / 1_000_000, r.bytes().length);
-    return new Loaded(r.bytes(), path, r.cached(), nanos);
+    return new Loaded(r.bytes(), r.manifest(), path, r.cached(), nanos);
   }
 
   private static boolean startsWithArtifactMagic(Path file) {

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What {@link ModelCompiler} puts into an artifact, its options, and its cache. */
 class ModelCompilerTest {
-  private static final String SMALL = "graph small(%x: f32[N, 8]) -> (%y: f32[N, 4]) opset(ai.onnx=17) {\n"
+  /** y = Relu(x W), x f32[N, 8]: the small model of the compile-and-cache tests. */
+  static final String SMALL = "graph small(%x: f32[N, 8]) -> (%y: f32[N, 4]) opset(ai.onnx=17) {\n"
       + "  const %w: f32[8, 4] = dense<" + CompiledModelExecutionTest.dense(32, 0.2) + ">\n"
       + "  %p = MatMul(%x, %w)\n  %y = Relu(%p)\n  return %y\n}\n";
 

@@ -21,9 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The connectors' driver-side model loading: ONNX compiled through a cache, .nnvm read and verified, bad files named. */
 class ModelFilesTest {
-  private static final String SMALL = "graph small(%x: f32[N, 8]) -> (%y: f32[N, 4]) opset(ai.onnx=17) {\n"
-      + "  const %w: f32[8, 4] = dense<" + CompiledModelExecutionTest.dense(32, 0.2) + ">\n"
-      + "  %p = MatMul(%x, %w)\n  %y = Relu(%p)\n  return %y\n}\n";
+  private static final String SMALL = ModelCompilerTest.SMALL;
 
   @TempDir Path dir;
 

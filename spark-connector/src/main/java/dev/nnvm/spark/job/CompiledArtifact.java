@@ -2,10 +2,7 @@ package dev.nnvm.spark.job;
 
 import dev.nnvm.compiler.compile.ArtifactCache;
 import dev.nnvm.compiler.compile.CompileOptions;
-import dev.nnvm.compiler.compile.CompileResult;
-import dev.nnvm.compiler.compile.ModelCompiler;
-import dev.nnvm.runtime.Shape;
-import dev.nnvm.runtime.artifact.ArtifactReader;
+import dev.nnvm.compiler.compile.ModelFiles;
 import dev.nnvm.runtime.artifact.Manifest;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,7 +13,7 @@ import java.util.Map;
 
 /**
  * The driver's half of the job: the model's artifact bytes, compiled from an ONNX file through the artifact
- * cache (a line per compile phase) or read from a {@code .nnvm} file, and how long that took. Only the driver
+ * cache (a line per compile phase) or read from a {@code .nnvm} file ({@link ModelFiles}), and how long that took. Only the driver
  * runs this class, so only the driver needs the compiler and LLVM on its class path.
  */
 final class CompiledArtifact {
@@ -48,32 +45,22 @@ final class CompiledArtifact {
     if (!Files.isRegularFile(model)) {
       throw new JobException("model file not found: " + model);
     }
-    long start = System.nanoTime();
+    if (isArtifact(model) && !inputShapes.isEmpty()) {
+      throw new JobException("--input-shape specializes ONNX models when they are compiled; " + model.getFileName()
+          + " is compiled already");
+    }
+    CompileOptions options = ModelFiles.withInputShapes(CompileOptions.defaults().withOptLevel(optLevel), inputShapes);
+    ModelFiles.Loaded m = ModelFiles.load(model.toString(), options, cacheDir, p -> out.println("   " + p));
+    String summary;
     if (isArtifact(model)) {
-      if (!inputShapes.isEmpty()) {
-        throw new JobException("--input-shape specializes ONNX models when they are compiled; " + model.getFileName()
-            + " is compiled already");
-      }
-      byte[] bytes = Files.readAllBytes(model);
-      Manifest manifest = ArtifactReader.read(bytes).manifest();
-      long nanos = System.nanoTime() - start;
-      return new CompiledArtifact(bytes, manifest, nanos, true,
-          String.format(Locale.ROOT, "read %s (%d bytes) in %.0f ms", model.getFileName(), bytes.length, nanos / 1e6));
+      summary = String.format(Locale.ROOT, "read %s (%d bytes) in %.0f ms", model.getFileName(), m.artifact().length,
+          m.nanos() / 1e6);
+    } else {
+      summary = String.format(Locale.ROOT, "%s %s in %.1f s, artifact %d bytes",
+          m.cacheHit() ? "read the cached compile of" : "compiled", model.getFileName(), m.nanos() / 1e9,
+          m.artifact().length);
     }
-    ModelCompiler compiler = ModelCompiler.create().withProgress(p -> out.println("   " + p));
-    if (cacheDir != null) {
-      compiler = compiler.withCache(cacheDir);
-    }
-    CompileOptions options = CompileOptions.defaults().withOptLevel(optLevel);
-    for (Map.Entry<String, String> e : inputShapes.entrySet()) {
-      options = options.withInputShape(e.getKey(), Shape.parse(e.getValue()));
-    }
-    CompileResult r = compiler.compile(model, options);
-    long nanos = System.nanoTime() - start;
-    String summary = String.format(Locale.ROOT, "%s %s in %.1f s (%s), artifact %d bytes%s",
-        r.cached() ? "read the cached compile of" : "compiled", model.getFileName(), nanos / 1e9, r.phaseSummary(),
-        r.bytes().length, r.cacheFile() == null ? "" : ", cache " + r.cacheFile());
-    return new CompiledArtifact(r.bytes(), r.manifest(), nanos, r.cached(), summary);
+    return new CompiledArtifact(m.artifact(), m.manifest(), m.nanos(), m.cacheHit() || isArtifact(model), summary);
   }
 
   /** Where compiled artifacts are cached unless the command line says otherwise. */
