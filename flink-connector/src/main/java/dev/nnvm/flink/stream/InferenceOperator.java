@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -106,6 +107,8 @@ public final class InferenceOperator<IN, OUT> extends AbstractStreamOperator<OUT
   private transient BatchModel.Runner<IN> runner;
   private transient FlinkMetrics metrics;
   private transient List<IN> buffer;
+  /** With object reuse on, the input's serializer: upstream may reuse a record object once it is handed over. */
+  private transient TypeSerializer<IN> copier;
   private transient long[] timestamps;
   private transient long firstArrivalNanos;
   private transient long seen;
@@ -163,6 +166,10 @@ public final class InferenceOperator<IN, OUT> extends AbstractStreamOperator<OUT
     super.open();
     buffer = new ArrayList<>(batchSize);
     timestamps = new long[batchSize];
+    // Object reuse lets the operator before this one hand over the same record object again and again, so a
+    // record kept for a later flush is copied (the copy Flink itself makes between chained operators otherwise).
+    boolean kept = mode == OutputMode.UNORDERED || (batchSize > 1 && maxLatencyMillis > 0);
+    copier = getExecutionConfig().isObjectReuseEnabled() && kept ? config.getTypeSerializerIn(0, getUserCodeClassloader()) : null;
     int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
     String name = "nnvm-" + model.spec().modelName() + "-" + subtask;
     allocator = Allocators.child(name);
@@ -221,7 +228,7 @@ public final class InferenceOperator<IN, OUT> extends AbstractStreamOperator<OUT
       }
     }
     timestamps[buffer.size()] = element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE;
-    buffer.add(element.getValue());
+    buffer.add(copier == null ? element.getValue() : copier.copy(element.getValue()));
     if (buffer.size() >= batchSize || maxLatencyMillis == 0) {
       flush();
     }
