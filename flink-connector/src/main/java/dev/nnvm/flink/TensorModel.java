@@ -81,6 +81,8 @@ public final class TensorModel<IN> implements BatchModel<IN> {
     private final RecordColumns columns;
     private final BufferAllocator allocator;
     private final BatchScorer scorer;
+    /** The input batch, refilled for every call (its buffers are sized by the first one). */
+    private RecordColumns.Batch batch;
 
     TensorRunner(ScoringSpec spec, List<ValueExtractor<? super IN>> extractors, BufferAllocator parent) {
       this.spec = spec;
@@ -135,8 +137,10 @@ public final class TensorModel<IN> implements BatchModel<IN> {
         }
       }
       if (scored > 0) {
-        try (VectorSchemaRoot batch = columns.write(rows, allocator);
-            VectorSchemaRoot result = scorer.score(batch)) {
+        if (batch == null) {
+          batch = columns.newBatch(allocator);
+        }
+        try (VectorSchemaRoot result = scorer.score(batch.fill(rows))) {
           List<FieldVector> vectors = result.getFieldVectors();
           for (int i = 0; i < n; i++) {
             if (out[i] == null) {
@@ -160,6 +164,9 @@ public final class TensorModel<IN> implements BatchModel<IN> {
     @Override
     public void close() {
       try {
+        if (batch != null) {
+          batch.close();
+        }
         scorer.close();
       } finally {
         allocator.close();
