@@ -10,7 +10,6 @@ import dev.nnvm.flink.ValueExtractor;
 import dev.nnvm.scoring.ScoringSpec;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,18 +22,11 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
-import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.api.connector.source.SourceReader;
-import org.apache.flink.api.connector.source.SourceReaderContext;
-import org.apache.flink.api.connector.source.SplitEnumerator;
-import org.apache.flink.api.connector.source.SplitEnumeratorContext;
 import org.apache.flink.api.connector.source.lib.NumberSequenceSource.NumberSequenceSplit;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
-import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -176,55 +168,6 @@ class UnboundedSourceTest {
                   : waitFor(n));
         }
       };
-    }
-  }
-
-  /** A source that declares itself unbounded around a generator (which, with Long.MAX_VALUE records, never ends). */
-  static final class UnboundedSource<T>
-      implements Source<T, NumberSequenceSplit, Collection<NumberSequenceSplit>>, ResultTypeQueryable<T> {
-    private static final long serialVersionUID = 1L;
-    private final DataGeneratorSource<T> generator;
-
-    UnboundedSource(DataGeneratorSource<T> generator) {
-      this.generator = generator;
-    }
-
-    @Override
-    public TypeInformation<T> getProducedType() {
-      return generator.getProducedType();
-    }
-
-    @Override
-    public Boundedness getBoundedness() {
-      return Boundedness.CONTINUOUS_UNBOUNDED;
-    }
-
-    @Override
-    public SourceReader<T, NumberSequenceSplit> createReader(SourceReaderContext context) throws Exception {
-      return generator.createReader(context);
-    }
-
-    @Override
-    public SplitEnumerator<NumberSequenceSplit, Collection<NumberSequenceSplit>> createEnumerator(
-        SplitEnumeratorContext<NumberSequenceSplit> context) throws Exception {
-      return generator.createEnumerator(context);
-    }
-
-    @Override
-    public SplitEnumerator<NumberSequenceSplit, Collection<NumberSequenceSplit>> restoreEnumerator(
-        SplitEnumeratorContext<NumberSequenceSplit> context, Collection<NumberSequenceSplit> checkpoint)
-        throws Exception {
-      return generator.restoreEnumerator(context, checkpoint);
-    }
-
-    @Override
-    public SimpleVersionedSerializer<NumberSequenceSplit> getSplitSerializer() {
-      return generator.getSplitSerializer();
-    }
-
-    @Override
-    public SimpleVersionedSerializer<Collection<NumberSequenceSplit>> getEnumeratorCheckpointSerializer() {
-      return generator.getEnumeratorCheckpointSerializer();
     }
   }
 }

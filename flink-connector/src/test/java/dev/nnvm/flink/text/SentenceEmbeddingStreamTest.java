@@ -13,6 +13,7 @@ import dev.nnvm.compiler.compile.CompileOptions;
 import dev.nnvm.compiler.compile.ModelCompiler;
 import dev.nnvm.flink.FlinkTestModels;
 import dev.nnvm.flink.stream.NnvmInference;
+import dev.nnvm.flink.stream.UnboundedSource;
 import dev.nnvm.scoring.ScoringSpec;
 import dev.nnvm.scoring.text.Encoded;
 import dev.nnvm.scoring.text.TextTokenizer;
@@ -21,13 +22,22 @@ import java.nio.LongBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,7 +47,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (parallelism 2, micro-batches of 4): tokenizer, length buckets, the encoder
  * compiled once on the client, mean pooling and L2 normalization, against
  * ONNX Runtime run on each sentence alone (the same token ids, pooled here in
- * double precision). A null text gets a null embedding.
+ * double precision). A null text gets a null embedding. The same over an
+ * unbounded source that never ends by itself.
  */
 class SentenceEmbeddingStreamTest {
   @RegisterExtension
@@ -59,14 +70,7 @@ class SentenceEmbeddingStreamTest {
   @Test
   @Timeout(300)
   void sentencesEmbedLikeOnnxRuntime() throws Exception {
-    byte[] onnx = FlinkTestModels.resource("/all-minilm-l6-v2.onnx");
-    byte[] tokenizerJson = FlinkTestModels.resource("/all-minilm-l6-v2-tokenizer.json");
-    long t0 = System.nanoTime();
-    byte[] artifact = ModelCompiler.create().withCache(ArtifactCache.defaultDirectory())
-        .compile(onnx, null, "all-MiniLM-L6-v2", CompileOptions.defaults()).bytes();
-    System.out.printf("all-MiniLM-L6-v2 compiled (or read from the artifact cache) in %.0f ms%n",
-        (System.nanoTime() - t0) / 1e6);
-    ScoringSpec spec = ScoringSpec.builder(artifact).build();
+    ScoringSpec spec = ScoringSpec.builder(artifact()).build();
 
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(2);
@@ -76,8 +80,75 @@ class SentenceEmbeddingStreamTest {
     }
     DataStream<Sentence> sentences = env.fromData(input, TypeInformation.of(Sentence.class)).rebalance();
     long t1 = System.nanoTime();
-    List<Embedded> results = NnvmInference.of(SentenceEmbeddingModel.<Sentence>of(spec, tokenizerJson, 128, s -> s.text))
-        .batchSize(4).maxLatency(Duration.ofMillis(50))
+    List<Embedded> results = embed(spec, sentences, 4).executeAndCollect(SENTENCES.size() + 1);
+    System.out.printf("%d sentences embedded on the MiniCluster in %.0f ms%n", results.size(),
+        (System.nanoTime() - t1) / 1e6);
+    assertEquals(SENTENCES.size(), results.size());
+    assertMatchOnnxRuntime("sentence embeddings on a bounded stream", results);
+  }
+
+  /**
+   * An unbounded source (it never ends by itself; 100 sentences a second, cycling through the list) at
+   * parallelism 1, batches of 8 with a 30 ms max latency: 30 results come out while the job is still running
+   * (UnboundedSourceTest shows the timer flushing partial batches), and they match ONNX Runtime. Then the job is
+   * cancelled.
+   */
+  @Test
+  @Timeout(300)
+  void unboundedSentenceStreamEmbedsLikeOnnxRuntime() throws Exception {
+    ScoringSpec spec = ScoringSpec.builder(artifact()).build();
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(1);
+    int n = 30;
+    DataStream<Sentence> sentences = env.fromSource(new UnboundedSource<>(new DataGeneratorSource<>(
+            id -> new Sentence(id, SENTENCES.get((int) (id % SENTENCES.size()))), Long.MAX_VALUE,
+            RateLimiterStrategy.perSecond(100), TypeInformation.of(Sentence.class))),
+        WatermarkStrategy.noWatermarks(), "unbounded sentences");
+    CloseableIterator<Embedded> out = embed(spec, sentences, 8).collectAsync();
+    JobClient job = env.executeAsync("unbounded sentences");
+    List<Embedded> results = new ArrayList<>();
+    Set<Long> ids = new HashSet<>();
+    int partial = 0;
+    try {
+      while (results.size() < n && out.hasNext()) {
+        Embedded e = out.next();
+        assertTrue(ids.add(e.id), "sentence " + e.id + " came out twice");
+        results.add(e);
+        partial += e.batchSize < 8 ? 1 : 0;
+        assertTrue(e.batchSize >= 1 && e.batchSize <= 8, "batch size " + e.batchSize);
+      }
+      JobStatus status = job.getJobStatus().get();
+      System.out.printf("unbounded sentence stream: %d results with the job %s, %d of them from partial"
+          + " (timer-flushed) batches%n", results.size(), status, partial);
+      assertEquals(JobStatus.RUNNING, status, "the job never ends by itself");
+    } finally {
+      job.cancel().get(30, TimeUnit.SECONDS);
+      out.close();
+    }
+    assertEquals(n, results.size());
+    for (long id = 0; id < n; id++) {
+      assertTrue(ids.contains(id), "sentence " + id + " came out");
+    }
+    assertMatchOnnxRuntime("sentence embeddings on an unbounded stream", results);
+  }
+
+  /** all-MiniLM-L6-v2 compiled on the client (or read from the artifact cache). */
+  private static byte[] artifact() throws Exception {
+    long t0 = System.nanoTime();
+    byte[] artifact = ModelCompiler.create().withCache(ArtifactCache.defaultDirectory())
+        .compile(FlinkTestModels.resource("/all-minilm-l6-v2.onnx"), null, "all-MiniLM-L6-v2",
+            CompileOptions.defaults()).bytes();
+    System.out.printf("all-MiniLM-L6-v2 compiled (or read from the artifact cache) in %.0f ms%n",
+        (System.nanoTime() - t0) / 1e6);
+    return artifact;
+  }
+
+  /** Tokenizer, encoder, mean pooling and L2 norm on a stream, batches of {@code batch}, 50 ms max latency. */
+  private static DataStream<Embedded> embed(ScoringSpec spec, DataStream<Sentence> sentences, int batch)
+      throws Exception {
+    byte[] tokenizerJson = FlinkTestModels.resource("/all-minilm-l6-v2-tokenizer.json");
+    return NnvmInference.of(SentenceEmbeddingModel.<Sentence>of(spec, tokenizerJson, 128, s -> s.text))
+        .batchSize(batch).maxLatency(Duration.ofMillis(batch == 8 ? 30 : 50))
         .recordNamer((s, i) -> "sentence " + s.id)
         .apply(sentences, (s, p) -> {
           Embedded e = new Embedded();
@@ -86,12 +157,16 @@ class SentenceEmbeddingStreamTest {
           e.error = p.error();
           e.batchSize = p.batchSize();
           return e;
-        }, TypeInformation.of(Embedded.class))
-        .executeAndCollect(SENTENCES.size() + 1);
-    System.out.printf("%d sentences embedded on the MiniCluster in %.0f ms%n", results.size(),
-        (System.nanoTime() - t1) / 1e6);
-    assertEquals(SENTENCES.size(), results.size());
+        }, TypeInformation.of(Embedded.class));
+  }
 
+  /**
+   * Each result against ONNX Runtime run on its sentence alone (the same token ids), pooled here in double
+   * precision; sentence i is SENTENCES[i % size], a null text has a null embedding and says why.
+   */
+  private static void assertMatchOnnxRuntime(String label, List<Embedded> results) throws Exception {
+    byte[] onnx = FlinkTestModels.resource("/all-minilm-l6-v2.onnx");
+    byte[] tokenizerJson = FlinkTestModels.resource("/all-minilm-l6-v2-tokenizer.json");
     double maxAbs = 0;
     double minCos = 1;
     OrtEnvironment ortEnv = OrtEnvironment.getEnvironment();
@@ -100,7 +175,7 @@ class SentenceEmbeddingStreamTest {
       opts.setIntraOpNumThreads(1);
       try (OrtSession session = ortEnv.createSession(onnx, opts)) {
         for (Embedded e : results) {
-          String text = SENTENCES.get((int) e.id);
+          String text = SENTENCES.get((int) (e.id % SENTENCES.size()));
           if (text == null) {
             assertNull(e.embedding);
             assertNotNull(e.error);
@@ -140,8 +215,8 @@ class SentenceEmbeddingStreamTest {
         }
       }
     }
-    System.out.printf("sentence embeddings on a stream vs ONNX Runtime (%d sentences): max abs error %.3g,"
-        + " min cosine %.10f%n", SENTENCES.size() - 1, maxAbs, minCos);
+    System.out.printf("%s vs ONNX Runtime (%d results): max abs error %.3g, min cosine %.10f%n", label,
+        results.size(), maxAbs, minCos);
     assertTrue(maxAbs < 1e-3, "max abs error " + maxAbs);
   }
 }
