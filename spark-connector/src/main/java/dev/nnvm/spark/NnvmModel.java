@@ -94,6 +94,7 @@ public class NnvmModel extends Transformer implements MLWritable {
   private final StringArrayParam dims;
   private final StringArrayParam inputShapes;
   private final BooleanParam checkFirstRow;
+  private final BooleanParam dropInputCols;
 
   /** Set from bytes, from a saved model, or by compiling {@link #modelPath()} on the driver. */
   private transient byte[] artifact;
@@ -132,7 +133,10 @@ public class NnvmModel extends Transformer implements MLWritable {
     setDefault(nullPolicy, NullPolicy.NULL_OUTPUT.name());
     setDefault(dims, new String[0]);
     setDefault(inputShapes, new String[0]);
+    dropInputCols = new BooleanParam(this, "dropInputCols",
+        "leave the columns that feed the model out of the output (they are then never copied)");
     setDefault(checkFirstRow, true);
+    setDefault(dropInputCols, false);
   }
 
   @Override
@@ -176,6 +180,10 @@ public class NnvmModel extends Transformer implements MLWritable {
 
   public StringArrayParam inputShapes() {
     return inputShapes;
+  }
+
+  public BooleanParam dropInputCols() {
+    return dropInputCols;
   }
 
   public BooleanParam checkFirstRow() {
@@ -251,6 +259,15 @@ public class NnvmModel extends Transformer implements MLWritable {
   public NnvmModel setInputShape(String input, String shape) {
     set(inputShapes, put(getOrDefault(inputShapes), input, shape, false));
     artifact = artifactSource != null && artifactSource.equals("artifact bytes") ? artifact : null;
+    return this;
+  }
+
+  /**
+   * Leaves the columns that feed the model out of the output: {@code transform} then copies only the other
+   * columns of each row (an image or token column stays where it was read).
+   */
+  public NnvmModel setDropInputCols(boolean drop) {
+    set(dropInputCols, drop);
     return this;
   }
 
@@ -387,11 +404,22 @@ public class NnvmModel extends Transformer implements MLWritable {
   @Override
   public StructType transformSchema(StructType schema) {
     SparkArrow plan = SparkArrow.plan(spec(), schema);
-    StructType out = schema;
+    StructType out = new StructType();
+    for (int i : keptColumns(plan, schema)) {
+      out = out.add(schema.fields()[i]);
+    }
     for (org.apache.spark.sql.types.StructField f : plan.outputSchema().fields()) {
       out = out.add(f);
     }
     return out;
+  }
+
+  /** The input columns {@code transform} keeps: all, or (dropInputCols) those that do not feed the model. */
+  private int[] keptColumns(SparkArrow plan, StructType schema) {
+    boolean drop = (Boolean) getOrDefault(dropInputCols);
+    List<String> feeding = plan.columns();
+    return java.util.stream.IntStream.range(0, schema.size())
+        .filter(i -> !drop || !feeding.contains(schema.fields()[i].name())).toArray();
   }
 
   @Override
@@ -407,7 +435,8 @@ public class NnvmModel extends Transformer implements MLWritable {
     Broadcast<ScoringSpec> bc = broadcastSpec(sc);
     SparkMetrics metrics = SparkMetrics.register(sc);
     lastMetrics = metrics;
-    PartitionScorer scorer = new PartitionScorer(bc, schema, true, metrics);
+    int[] kept = keptColumns(SparkArrow.plan(s, schema), schema);
+    PartitionScorer scorer = new PartitionScorer(bc, schema, kept.length == schema.size() ? null : kept, metrics);
     RDD<InternalRow> rows = dataset.queryExecution().toRdd().toJavaRDD()
         .mapPartitions(it -> scorer.apply(it)).rdd();
     return session.internalCreateDataFrame(rows, scorer.resultSchema(), false);

@@ -15,8 +15,11 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.BoundReference;
+import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
@@ -29,8 +32,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * ({@link SparkArrow.RowWriter}), each full batch is scored by a
  * {@link BatchScorer} over the JVM's {@link ModelCache} (the model is loaded
  * once per executor JVM, whatever the number of tasks), and the outputs come
- * back as rows: the input row followed by one value per model output (or
- * the outputs alone). Rows stay in input order.
+ * back as rows: the input columns kept (all, some or none) followed by one
+ * value per model output. Rows stay in input order.
  *
  * <p>Serializable and small: it ships in the task closure while the spec,
  * with the artifact's bytes, stays in its broadcast variable. The scorer and
@@ -44,7 +47,8 @@ public final class PartitionScorer implements Serializable {
 
   private final Broadcast<ScoringSpec> spec;
   private final StructType input;
-  private final boolean keepInput;
+  /** The input columns result rows carry, in input order; all of them: null. */
+  private final int[] kept;
   private final SparkMetrics metrics;
   private final StructType resultSchema;
 
@@ -56,14 +60,29 @@ public final class PartitionScorer implements Serializable {
    */
   public PartitionScorer(Broadcast<ScoringSpec> spec, StructType input, boolean keepInputColumns,
       SparkMetrics metrics) {
+    this(spec, input, keepInputColumns ? null : new int[0], metrics);
+  }
+
+  /**
+   * @param spec the broadcast spec
+   * @param input the schema of the rows {@link #apply} receives
+   * @param keptColumns the indexes of the input columns result rows carry before the outputs, in input order
+   *     (null: every column, without projecting the row)
+   * @param metrics accumulators to add each task's counters to, or null
+   */
+  public PartitionScorer(Broadcast<ScoringSpec> spec, StructType input, int[] keptColumns, SparkMetrics metrics) {
     this.spec = Objects.requireNonNull(spec, "spec");
     this.input = Objects.requireNonNull(input, "input");
-    this.keepInput = keepInputColumns;
+    this.kept = keptColumns == null ? null : keptColumns.clone();
     this.metrics = metrics;
     StructType outputs = SparkArrow.plan(spec.value(), input).outputSchema();
     List<StructField> fields = new ArrayList<>();
-    if (keepInput) {
+    if (kept == null) {
       fields.addAll(List.of(input.fields()));
+    } else {
+      for (int i : kept) {
+        fields.add(input.fields()[i]);
+      }
     }
     fields.addAll(List.of(outputs.fields()));
     this.resultSchema = new StructType(fields.toArray(new StructField[0]));
@@ -87,7 +106,7 @@ public final class PartitionScorer implements Serializable {
   /** The per-task state: opened on the first row, closed at the end of the rows or of the task. */
   private final class Scoring implements Iterator<InternalRow> {
     private final Iterator<InternalRow> in;
-    private final List<InternalRow> kept = new ArrayList<>();
+    private final List<InternalRow> keptRows = new ArrayList<>();
     private final List<InternalRow> ready = new ArrayList<>();
     private int next;
     private long rowsRead;
@@ -95,6 +114,8 @@ public final class PartitionScorer implements Serializable {
     private SparkArrow plan;
     private SparkArrow.RowWriter writer;
     private BatchScorer scorer;
+    /** Projects a row onto the kept columns (when some, not all, are kept). */
+    private UnsafeProjection keep;
     private boolean closed;
 
     Scoring(Iterator<InternalRow> in) {
@@ -114,6 +135,14 @@ public final class PartitionScorer implements Serializable {
         plan = SparkArrow.plan(s, input);
         writer = plan.newWriter(allocator, s.batchSize());
         scorer = BatchScorer.open(s, allocator);
+        if (kept != null && kept.length > 0) {
+          List<Expression> columns = new ArrayList<>();
+          for (int i : kept) {
+            StructField f = input.fields()[i];
+            columns.add(new BoundReference(i, f.dataType(), f.nullable()));
+          }
+          keep = UnsafeProjection.create(CollectionConverters.asScala(columns).toSeq());
+        }
       } catch (RuntimeException | Error e) {
         close();
         throw e;
@@ -147,7 +176,7 @@ public final class PartitionScorer implements Serializable {
         open();
       }
       ready.clear();
-      kept.clear();
+      keptRows.clear();
       next = 0;
       writer.reset(rowsRead);
       while (!writer.isFull() && in.hasNext()) {
@@ -160,8 +189,10 @@ public final class PartitionScorer implements Serializable {
           throw new IllegalArgumentException((task == null ? "" : "partition " + task.partitionId() + ", ")
               + e.getMessage(), e);
         }
-        if (keepInput) {
-          kept.add(row.copy()); // Spark reuses the row object between calls
+        if (kept == null) {
+          keptRows.add(row.copy()); // Spark reuses the row object between calls
+        } else if (keep != null) {
+          keptRows.add(keep.apply(row).copy()); // the kept columns only: an image column is not copied
         }
         rowsRead++;
       }
@@ -172,7 +203,7 @@ public final class PartitionScorer implements Serializable {
           Object[] values = new Object[outputs];
           plan.readOutputs(out, r, values, 0);
           InternalRow result = new GenericInternalRow(values);
-          ready.add(keepInput ? new JoinedRow(kept.get(r), result) : result);
+          ready.add(kept == null || keep != null ? new JoinedRow(keptRows.get(r), result) : result);
         }
       }
     }

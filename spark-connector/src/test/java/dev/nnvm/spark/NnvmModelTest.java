@@ -226,6 +226,39 @@ class NnvmModelTest {
     assertTrue(message.contains("column 'features'") && message.contains("null policy STRICT"), message);
   }
 
+  /**
+   * dropInputCols: the column that fed the model leaves the output (schema and rows), the others stay in input
+   * order with their values, the scores equal the model kept with every column.
+   */
+  @Test
+  void dropInputColsLeavesTheFeedingColumnOut() {
+    Dataset<Row> data = features(300, 3, 10).selectExpr("id", "features", "CAST(id * 7 AS STRING) AS tag");
+    NnvmModel dropping = denseModel().setDropInputCols(true);
+    StructType schema = dropping.transformSchema(data.schema());
+    assertEquals(List.of("id", "tag", "scores"), List.of(schema.fieldNames()));
+    Dataset<Row> dropped = dropping.transform(data);
+    assertEquals(schema, dropped.schema());
+    Map<Long, Row> all = new HashMap<>();
+    for (Row r : denseModel().transform(data).collectAsList()) {
+      all.put(r.getLong(0), r);
+    }
+    List<Row> rows = dropped.collectAsList();
+    assertEquals(300, rows.size());
+    for (Row r : rows) {
+      long id = r.getLong(0);
+      assertEquals(Long.toString(id * 7), r.getString(1), "row " + id + " keeps its tag");
+      Row full = all.get(id);
+      if (id % 10 == 0) {
+        assertTrue(r.isNullAt(2) && full.isNullAt(full.fieldIndex("scores")), "row " + id + " is null");
+      } else {
+        assertArrayEquals(floats(full, "scores"), floats(r, "scores"), "row " + id);
+      }
+    }
+    // Only the model's columns: the outputs alone.
+    assertEquals(List.of("scores"), List.of(dropping.transform(data.select("features")).schema().fieldNames()));
+    assertEquals(300, dropping.transform(data.select("features")).count());
+  }
+
   private static String rootMessage(Throwable e) {
     StringBuilder sb = new StringBuilder();
     for (Throwable t = e; t != null; t = t.getCause()) {

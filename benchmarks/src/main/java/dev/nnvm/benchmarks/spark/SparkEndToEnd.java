@@ -519,6 +519,13 @@ public final class SparkEndToEnd implements Callable<Integer> {
         lines.add(String.format(Locale.ROOT, "  partitions %d batch %3d: Spark+NNVM %7.1f | Spark+ORT %7.1f (x%.2f)%s",
             p, b, ours, ort, ours / ort,
             p == p0 && b == b0 ? String.format(Locale.ROOT, " | of raw runtime %.2f", ours / raw) : ""));
+        if (b == b0) {
+          // What the peer pays before any model runs: Spark's Parquet scan of the image column into rows, with
+          // Spark's reader batches (4096 rows; the job sizes its own to the model's row width).
+          double read = bestTimed(() -> readImages(data.get(p)));
+          lines.add(String.format(Locale.ROOT, "    the Parquet scan alone (rows with the image array, no model,"
+              + " Spark's reader batches): %.1f rows/s", read));
+        }
       }
     }
     return lines;
@@ -552,6 +559,17 @@ public final class SparkEndToEnd implements Callable<Integer> {
       tensors.forEach(NativeTensor::close);
       return best;
     }
+  }
+
+  /** Spark's scan of the image column into rows (the same toRdd path the job takes), counting elements. */
+  private long readImages(Path data) {
+    Dataset<Row> df = spark.read().parquet(data.toString());
+    long elements = df.queryExecution().toRdd().toJavaRDD().map(r -> (long) r.getArray(1).numElements())
+        .reduce(Long::sum);
+    if (elements != (long) clsRows * PIXELS) {
+      throw new IllegalStateException("read " + elements + " image elements, expected " + (long) clsRows * PIXELS);
+    }
+    return clsRows;
   }
 
   /** The peer: a session per partition, each row's array copied into a float buffer per mini-batch. */

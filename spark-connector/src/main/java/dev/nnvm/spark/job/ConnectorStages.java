@@ -25,10 +25,13 @@ final class ConnectorStages {
     return m;
   }
 
-  /** {@code input} with the model's outputs added (columns mapped per {@code inputMap} / {@code outputMap}). */
+  /**
+   * {@code input} with the model's outputs added (columns mapped per {@code inputMap} / {@code outputMap}),
+   * without the columns that fed the model when {@code dropInputs} (they are then never copied).
+   */
   static Dataset<Row> score(SparkSession spark, Dataset<Row> input, CompiledArtifact artifact,
-      Map<String, String> inputMap, Map<String, String> outputMap, JobCommand job) {
-    NnvmModel m = model(spark, artifact, job);
+      Map<String, String> inputMap, Map<String, String> outputMap, boolean dropInputs, JobCommand job) {
+    NnvmModel m = model(spark, artifact, job).setDropInputCols(dropInputs);
     for (Map.Entry<String, String> e : inputMap.entrySet()) {
       m = m.setInputCol(e.getKey(), e.getValue());
     }

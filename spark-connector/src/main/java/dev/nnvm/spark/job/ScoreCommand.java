@@ -76,7 +76,7 @@ class ScoreCommand extends JobCommand {
 
   @Override
   Dataset<Row> score(SparkSession spark, Dataset<Row> input, CompiledArtifact artifact) {
-    return ConnectorStages.score(spark, input, artifact, inputMap, outputMap, this);
+    return ConnectorStages.score(spark, input, artifact, inputMap, outputMap, !keepInputs, this);
   }
 
   /** The columns holding the model's outputs, in output order. */

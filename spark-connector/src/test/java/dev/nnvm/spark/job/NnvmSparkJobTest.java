@@ -196,6 +196,50 @@ class NnvmSparkJobTest {
     assertTrue(maxAbs < 1e-5, "max abs error " + maxAbs);
   }
 
+  /**
+   * Reader batches: wide model rows (the classifier's 3x48x192 floats) get batches of about 8 MiB, narrow ones keep
+   * Spark's; --reader-batch-rows sets them for the job's reads only (the session's value is back afterwards) and
+   * the scores do not change.
+   */
+  @Test
+  void readerBatchesAreSizedForTheJobOnly() throws Exception {
+    assertEquals(75, JobCommand.autoReaderBatchRows(3 * 48 * 192 * 4));
+    assertEquals(0, JobCommand.autoReaderBatchRows(FEATURES * 4));
+    assertEquals(16, JobCommand.autoReaderBatchRows(64L << 20));
+    assertEquals(126, JobCommand.autoReaderBatchRows(65 << 10));
+    assertEquals(0, JobCommand.autoReaderBatchRows(64 << 10));
+    Path in = dir.resolve("reader-batch-in.parquet");
+    JsonNode generated = job("score", "-m", model.toString(), "--generate", "200", "--seed", Long.toString(SEED),
+        "--keep-inputs", "-o", in.toString(), "--cache", "none");
+    assertTrue(generated.get("readerBatchRows") == null, "16 floats a row are not wide: " + generated);
+    String key = "spark.sql.parquet.columnarReaderBatchSize";
+    spark.conf().set(key, "1000");
+    try {
+      Path out = dir.resolve("reader-batch-out.parquet");
+      JsonNode report = job("score", "-m", model.toString(), "-i", in.toString(), "--reader-batch-rows", "7",
+          "--output-column", "y=scores", "-o", out.toString(), "--cache", "none", "--batch-size", "16");
+      assertEquals(7, report.get("readerBatchRows").asInt());
+      assertEquals(200, report.get("rows").asLong());
+      assertEquals("1000", spark.conf().get(key), "the session's own value is back after the job");
+      Map<Long, float[]> x = new HashMap<>();
+      for (Row r : spark.read().parquet(in.toString()).collectAsList()) {
+        x.put(r.getLong(r.fieldIndex(GeneratedData.ROW_ID)), floats(r, "x"));
+      }
+      double maxAbs = 0;
+      for (Row r : spark.read().parquet(out.toString()).collectAsList()) {
+        double[] want = expected(x.get(r.getLong(r.fieldIndex(GeneratedData.ROW_ID))));
+        float[] y = floats(r, "scores");
+        for (int j = 0; j < CLASSES; j++) {
+          maxAbs = Math.max(maxAbs, Math.abs(want[j] - y[j]));
+        }
+      }
+      System.out.printf(Locale.ROOT, "reader batches of 7 rows: max abs error vs Java math %.3g%n", maxAbs);
+      assertTrue(maxAbs < 1e-5, "max abs error " + maxAbs);
+    } finally {
+      spark.conf().unset(key);
+    }
+  }
+
   @Test
   void evaluatesLabelsAndReferences() throws Exception {
     Random random = new Random(SEED);
