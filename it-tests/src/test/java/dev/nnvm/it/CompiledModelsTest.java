@@ -68,7 +68,9 @@ class CompiledModelsTest {
   @Test
   void quantizedMiniLmCompiledMatchesOnnxRuntime() throws Exception {
     byte[] model = ModelCheck.resource("/all-minilm-l6-v2-q.onnx");
-    RandomTensors random = new RandomTensors();
+    // A fixed seed (-Dnnvm.seed overrides it): with fresh inputs the mean error ranged 0.0285-0.041 against the
+    // 0.05 bound, a flake waiting to block CI (issue 19 asks for an exact oracle; until then, reproducible).
+    RandomTensors random = new RandomTensors(Long.getLong("nnvm.seed", 20261206L));
     Map<String, Tensor> inputs = MiniLmTest.inputs(random.random());
     Tensor want = OrtRunner.run(model, inputs, OrtSession.SessionOptions.OptLevel.BASIC_OPT).get("last_hidden_state");
     Tensor got = compileAndRun(model, "all-MiniLM-L6-v2-q", inputs).get("last_hidden_state");
