@@ -17,6 +17,10 @@ import org.apache.arrow.memory.BufferAllocator;
  * @param <IN> the record type
  */
 public interface BatchModel<IN> extends Serializable {
+  /** Where models score today, and why (logged when an operator or predict function opens). */
+  String DEVICE = "on the CPU (this build has no CUDA target yet; GPUs through Flink's external resources come"
+      + " with it)";
+
   /** The spec the runner scores with. */
   ScoringSpec spec();
 

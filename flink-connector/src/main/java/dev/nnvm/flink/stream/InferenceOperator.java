@@ -206,8 +206,8 @@ public final class InferenceOperator<IN, OUT> extends AbstractStreamOperator<OUT
       closeRunners();
       throw e;
     }
-    LOG.info("{}: scoring with {} on the CPU ({}, batch size {}, max latency {} ms); {}", name, model.spec(),
-        mode == OutputMode.ORDERED ? "ordered" : "unordered, " + maxInFlight + " batches in flight", batchSize,
+    LOG.info("{}: scoring with {} {} ({}, batch size {}, max latency {} ms); {}", name, model.spec(),
+        BatchModel.DEVICE, mode == OutputMode.ORDERED ? "ordered" : "unordered, " + maxInFlight + " batches in flight", batchSize,
         maxLatencyMillis, loads > 0 ? "loaded the model in this TaskManager"
             : "the model was already loaded in this TaskManager");
   }

@@ -65,8 +65,8 @@ public final class NnvmAsyncPredictFunction extends AsyncPredictFunction {
     });
     metrics = FlinkMetrics.register(context.getMetricGroup(), this::queueLength);
     runner.follow(metrics);
-    LOG.info("{}: scoring with {} (batch size {}, max latency {} ms)", name, plan.spec(), plan.batchSize(),
-        plan.maxLatencyMillis());
+    LOG.info("{}: scoring with {} {} (batch size {}, max latency {} ms)", name, plan.spec(),
+        dev.nnvm.flink.BatchModel.DEVICE, plan.batchSize(), plan.maxLatencyMillis());
   }
 
   private int queueLength() {
