@@ -15,5 +15,6 @@ public final class StandardOps {
     ControlFlowOps.register(r);
     RandomOps.register(r);
     NnvmOps.register(r);
+    TreeEnsembleOps.register(r);
   }
 }
