@@ -16,5 +16,6 @@ public final class StandardOps {
     RandomOps.register(r);
     NnvmOps.register(r);
     TreeEnsembleOps.register(r);
+    MlPreprocessingOps.register(r);
   }
 }
