@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
  * one line on stderr; {@code -v/--verbose} adds the stack trace.
  */
 @Command(name = "nnvmc", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "NNVM for the JVM: compile, run, benchmark and inspect ONNX models.",
-    subcommands = {CompileCommand.class, RunCommand.class, BenchCommand.class, InspectCommand.class})
+    description = "NNVM for the JVM: compile, run, benchmark, inspect and export ONNX models.",
+    subcommands = {CompileCommand.class, RunCommand.class, BenchCommand.class, InspectCommand.class,
+        ExportCommand.class})
 public final class Nnvmc implements Runnable {
   static final int EXIT_FAILED = 1;
   static final int EXIT_USAGE = 2;
