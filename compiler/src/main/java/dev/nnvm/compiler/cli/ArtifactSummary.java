@@ -32,10 +32,12 @@ final class ArtifactSummary {
     out.println("variants (best first):");
     for (NativeVariant v : m.variants()) {
       long size = m.part(v.library()).map(Manifest.Part::size).orElse(0L);
-      List<String> missing = v.arch().equals(host.arch()) ? host.missing(v.features()) : List.of("arch " + v.arch());
+      boolean sameArch = v.arch().equals(host.arch());
+      List<String> missing = sameArch ? host.missing(v.features()) : List.of();
       out.println("  " + v.name() + ": " + v.triple() + ", cpu " + v.cpu() + ", entry " + v.entry() + ", " + size
           + " bytes, needs " + v.features().size() + " features" + (v.features().isEmpty() ? "" : " " + v.features())
-          + (missing.isEmpty() ? "; runs here" : "; not on this CPU (lacks " + String.join(", ", missing) + ")"));
+          + (!sameArch ? "; for " + v.arch() + " workers, not this " + host.arch() + " CPU"
+              : missing.isEmpty() ? "; runs here" : "; not on this CPU (lacks " + String.join(", ", missing) + ")"));
     }
   }
 

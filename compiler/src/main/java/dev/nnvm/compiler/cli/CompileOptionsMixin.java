@@ -23,11 +23,12 @@ final class CompileOptionsMixin {
           + " repeatable.")
   Map<String, String> inputShapes = new LinkedHashMap<>();
 
-  @Option(names = "--target", paramLabel = "TARGET",
+  @Option(names = "--target", paramLabel = "TARGET", split = ",",
       description = "A CPU to build native code for: host (this CPU), x86-64-avx512 (AVX-512 F/BW/DQ/VL),"
-          + " x86-64-avx2 (AVX2, FMA, F16C) or x86-64 (the SSE2 baseline any x86-64 runs; x86-64-v4 and x86-64-v3"
-          + " name the AVX-512 and AVX2 targets); repeatable, one variant each (the runtime picks the best its CPU"
-          + " runs). Default: host and x86-64.")
+          + " x86-64-avx2 (AVX2, FMA, F16C), x86-64 (the SSE2 baseline any x86-64 runs; x86-64-v4 and x86-64-v3"
+          + " name the AVX-512 and AVX2 targets) or aarch64 (64-bit ARM Linux with NEON, cross-compiled);"
+          + " repeatable or comma-separated, one variant each (the runtime picks the best its CPU runs)."
+          + " Default: host and x86-64.")
   List<String> targets = new ArrayList<>();
 
   @Option(names = "--cache-dir", paramLabel = "DIR",

@@ -69,6 +69,9 @@ final class CompiledModels {
           .orElseThrow(() -> new CliException("--variant " + variant + ": the artifact has the variants "
               + artifact.manifest().variants().stream().map(NativeVariant::name).toList()));
       CpuFeatures host = CpuFeatures.host();
+      if (!v.arch().equals(host.arch())) {
+        throw new CliException("--variant " + variant + " is built for " + v.arch() + ", this CPU is " + host.arch());
+      }
       List<String> missing = host.missing(v.features());
       if (!missing.isEmpty()) {
         throw new CliException("--variant " + variant + " needs " + String.join(", ", missing)

@@ -20,13 +20,14 @@ import java.util.TreeMap;
  * @param inputShapes shapes by input name, e.g. {@code x -> [N, 3, 640, 640]}
  * @param targets {@code host}, {@code x86-64-avx512}, {@code x86-64-avx2}, {@code x86-64} (the baseline every
  *     x86-64 CPU runs; {@code x86-64-v4} and {@code x86-64-v3} are accepted for the AVX-512 and AVX2 targets),
- *     without duplicates; the artifact lists them best first
+ *     {@code aarch64} (64-bit ARM with NEON, cross-compiled), without duplicates; the artifact lists them best
+ *     first, the other architecture's after this one's
  */
 public record CompileOptions(int optLevel, Map<String, Shape> inputShapes, List<String> targets) {
   /** The default graph optimization level. */
   public static final int DEFAULT_OPT_LEVEL = 2;
   /** Target names, best first: the order variants take in an artifact. */
-  public static final List<String> TARGETS = List.of("host", "x86-64-avx512", "x86-64-avx2", "x86-64");
+  public static final List<String> TARGETS = List.of("host", "x86-64-avx512", "x86-64-avx2", "x86-64", "aarch64");
   /**
    * The default targets: this machine's CPU, and the baseline any x86-64 worker runs (chosen there with a logged
    * warning naming what it lacks), so an artifact compiled on a driver never fails to load on an executor.

@@ -87,7 +87,8 @@ public final class ModelCompiler {
    * The CPU targets of a compile, best first. The baseline ({@code x86-64}, 4-float registers) generates kernels
    * of the other targets' vector width when they agree on one (LLVM splits the vectors), so every variant shares
    * one weights layout and memory plan, the blocked convolution layout included; it is there so that any x86-64
-   * worker runs the artifact, not for speed.
+   * worker runs the artifact, not for speed. {@code aarch64} keeps NEON's 4 floats: with AVX2 or AVX-512 targets
+   * beside it the widths differ, so the baseline keeps its own width too and the blocked layout is not used.
    */
   public static List<CpuTarget> targets(CompileOptions options) {
     List<CpuTarget> out = new ArrayList<>();

@@ -113,6 +113,22 @@ class CompiledCommandsTest {
   }
 
   @Test
+  void compileCrossCompilesForAarch64WithCommaSeparatedTargets() throws IOException {
+    Path artifact = dir.resolve("arm.nnvm");
+    Result c = compile(artifact, "--target", "host,x86-64,aarch64");
+    assertEquals(0, c.exitCode, c.err);
+    Result r = nnvmc("inspect", artifact.toString());
+    assertEquals(0, r.exitCode, r.err);
+    assertTrue(r.out.lines().anyMatch(l -> l.startsWith("  aarch64: aarch64-unknown-linux-gnu, cpu generic")
+        && l.contains("[fp-armv8, neon]") && l.endsWith("; for aarch64 workers, not this x86_64 CPU")), r.out);
+    assertTrue(r.out.lines().anyMatch(l -> l.startsWith("  x86-64: ") && l.endsWith("runs here")), r.out);
+    Result run = nnvmc("run", artifact.toString(), "--random-inputs", "--dim", "batch=2", "--seed", "7");
+    assertEquals(0, run.exitCode, run.err);
+    nnvmc("run", artifact.toString(), "--random-inputs", "--dim", "batch=2", "--variant", "aarch64")
+        .assertOneLineError(1, "--variant aarch64 is built for aarch64, this CPU is x86_64");
+  }
+
+  @Test
   void inspectSummarizesAnArtifact() throws IOException {
     Path artifact = dir.resolve("small.nnvm");
     assertEquals(0, compile(artifact, "--target", "host", "--target", "x86-64-v3").exitCode);

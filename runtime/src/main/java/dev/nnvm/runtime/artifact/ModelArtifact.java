@@ -94,7 +94,10 @@ public final class ModelArtifact {
   /**
    * The best native variant this CPU runs: the first in manifest order (the
    * compiler lists them best first) whose architecture and operating system
-   * match and whose features the CPU has.
+   * match and whose features the CPU has. Variants of another architecture
+   * (the aarch64 build of an artifact on an x86-64 worker, and the other way
+   * round) are skipped silently; a warning is logged only when a variant of
+   * this architecture that this CPU lacks features for came first.
    *
    * @throws ArtifactException listing, for every variant, why this CPU cannot run it
    */
@@ -103,6 +106,7 @@ public final class ModelArtifact {
       throw new ArtifactException("artifact of model '" + manifest.model().name() + "' has no native CPU code");
     }
     List<String> reasons = new ArrayList<>();
+    boolean fasterSkipped = false;
     for (NativeVariant v : manifest.variants()) {
       if (!v.arch().equals(cpu.arch())) {
         reasons.add("variant '" + v.name() + "' is built for " + v.arch() + ", this CPU is " + cpu.arch());
@@ -114,7 +118,7 @@ public final class ModelArtifact {
       }
       List<String> missing = cpu.missing(v.features());
       if (missing.isEmpty()) {
-        if (!reasons.isEmpty()) {
+        if (fasterSkipped) {
           LOG.warn("model '{}' runs its native variant '{}', slower than the ones this CPU ({}) cannot run: {}",
               manifest.model().name(), v.name(), cpu, String.join("; ", reasons));
         }
@@ -122,6 +126,7 @@ public final class ModelArtifact {
       }
       reasons.add("variant '" + v.name() + "' (" + v.cpu() + ") needs " + String.join(", ", missing)
           + ", which this CPU lacks");
+      fasterSkipped = true;
     }
     throw new ArtifactException("no native code in the artifact of model '" + manifest.model().name()
         + "' runs on this CPU (" + cpu + "): " + String.join("; ", reasons)

@@ -121,7 +121,8 @@ final class NativeLoader {
       if (in == null) {
         throw new NativeException("the NNVM native runtime has no build for " + platform + " (os.name '"
             + System.getProperty("os.name") + "', os.arch '" + System.getProperty("os.arch")
-            + "'): the jar carries the shim of the platform it was built on only; missing resource " + resource);
+            + "'): the jar carries the shim of the platform it was built on, and linux-aarch64 when the build had"
+            + " aarch64-linux-gnu-gcc; missing resource " + resource);
       }
       return in.readAllBytes();
     }

@@ -1,6 +1,11 @@
 package dev.nnvm.compiler.codegen.llvm;
 
 import static org.bytedeco.llvm.global.LLVM.LLVMDisposeMessage;
+import static org.bytedeco.llvm.global.LLVM.LLVMInitializeAArch64AsmParser;
+import static org.bytedeco.llvm.global.LLVM.LLVMInitializeAArch64AsmPrinter;
+import static org.bytedeco.llvm.global.LLVM.LLVMInitializeAArch64Target;
+import static org.bytedeco.llvm.global.LLVM.LLVMInitializeAArch64TargetInfo;
+import static org.bytedeco.llvm.global.LLVM.LLVMInitializeAArch64TargetMC;
 import static org.bytedeco.llvm.global.LLVM.LLVMInitializeX86AsmParser;
 import static org.bytedeco.llvm.global.LLVM.LLVMInitializeX86AsmPrinter;
 import static org.bytedeco.llvm.global.LLVM.LLVMInitializeX86Target;
@@ -9,7 +14,7 @@ import static org.bytedeco.llvm.global.LLVM.LLVMInitializeX86TargetMC;
 
 import org.bytedeco.javacpp.BytePointer;
 
-/** Loads LLVM and registers the X86 back end once per JVM; reads LLVM-owned strings. */
+/** Loads LLVM and registers the X86 and AArch64 back ends once per JVM; reads LLVM-owned strings. */
 final class LlvmSupport {
     private static volatile boolean initialized;
 
@@ -29,7 +34,10 @@ final class LlvmSupport {
 
     private LlvmSupport() {}
 
-    /** Registers the X86 target (idempotent, thread-safe). The first call loads libLLVM (about a second). */
+    /**
+     * Registers the X86 and AArch64 targets (idempotent, thread-safe; both are in the presets' libLLVM, so the
+     * AArch64 one costs no extra load). The first call loads libLLVM (about a second).
+     */
     static void initialize() {
         if (initialized) {
             return;
@@ -41,6 +49,11 @@ final class LlvmSupport {
                 LLVMInitializeX86TargetMC();
                 LLVMInitializeX86AsmPrinter();
                 LLVMInitializeX86AsmParser();
+                LLVMInitializeAArch64TargetInfo();
+                LLVMInitializeAArch64Target();
+                LLVMInitializeAArch64TargetMC();
+                LLVMInitializeAArch64AsmPrinter();
+                LLVMInitializeAArch64AsmParser();
                 initialized = true;
             }
         }

@@ -75,7 +75,7 @@ public final class NativeModuleCompiler {
     public NativeLibrary compile(String moduleName, String irText) {
         ObjectCode object = compileToObject(moduleName, irText);
         long start = System.nanoTime();
-        SharedLibraryLinker.Linked linked = SharedLibraryLinker.link(object.bytes(), moduleName);
+        SharedLibraryLinker.Linked linked = SharedLibraryLinker.link(object.bytes(), moduleName, target);
         CompileTimes times = object.times().withLink(System.nanoTime() - start);
         return new NativeLibrary(target, object.bytes(), linked.library(), linked.linker(), times);
     }

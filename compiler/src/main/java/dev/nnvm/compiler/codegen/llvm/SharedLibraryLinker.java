@@ -1,5 +1,6 @@
 package dev.nnvm.compiler.codegen.llvm;
 
+import dev.nnvm.runtime.artifact.CpuFeatures;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,11 +21,13 @@ import org.slf4j.LoggerFactory;
  * Links a position-independent object file into a shared library: with the {@code lld} shipped in
  * the LLVM presets' natives jar (extracted once by {@code Loader.cacheResource}, next to the
  * {@code libLLVM.so} it needs under the name {@code libLLVM.so.20.1}), else with the system
- * {@code ld}. Which one ran is logged at debug level and returned. Thread-safe.
+ * {@code ld}. lld links every architecture (it takes the machine from the object file), so objects
+ * for another architecture than this machine's (AArch64 from x86-64) are linked by lld only: the
+ * system {@code ld} is this machine's. Which one ran is logged at debug level and returned.
+ * Thread-safe.
  */
 final class SharedLibraryLinker {
     private static final Logger LOG = LoggerFactory.getLogger(SharedLibraryLinker.class);
-    private static final String NATIVES = "/org/bytedeco/llvm/linux-x86_64/";
     private static final long TIMEOUT_SECONDS = 120;
 
     private static volatile List<String> lldCommand;
@@ -34,7 +37,7 @@ final class SharedLibraryLinker {
 
     record Linked(byte[] library, String linker) {}
 
-    static Linked link(byte[] object, String moduleName) {
+    static Linked link(byte[] object, String moduleName, CpuTarget target) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory("nnvm-link-");
@@ -54,6 +57,11 @@ final class SharedLibraryLinker {
                 LOG.debug("lld failed on '{}' ({}); trying the system ld", moduleName, failure);
             } else {
                 failure = lldUnavailable;
+            }
+            if (!target.sameArchAsHost()) {
+                throw new NativeCompileException("module '" + moduleName + "': cannot link a shared library for "
+                        + target.arch() + ": lld: " + failure + "; the system ld links for " + CpuFeatures.host().arch()
+                        + " only");
             }
             String ldFailure = run(List.of("ld", "-shared", "--hash-style=both", "-o", out.toString(), in.toString()));
             if (ldFailure == null) {
@@ -78,7 +86,9 @@ final class SharedLibraryLinker {
             if (lldCommand == null && lldUnavailable == null) {
                 try {
                     LlvmSupport.initialize();
-                    File exe = Loader.cacheResource(LLVM.class, NATIVES + "lld");
+                    // The natives jar of this machine's platform (linux-x86_64, ...) holds lld and libLLVM.
+                    String natives = "/org/bytedeco/llvm/" + Loader.getPlatform() + "/";
+                    File exe = Loader.cacheResource(LLVM.class, natives + "lld");
                     if (exe == null) {
                         lldUnavailable = "no lld in the LLVM natives jar";
                         return null;
@@ -90,7 +100,7 @@ final class SharedLibraryLinker {
                     Path dir = exe.toPath().getParent();
                     Path llvm = dir.resolve("libLLVM.so");
                     if (!Files.exists(llvm)) {
-                        llvm = Loader.cacheResource(LLVM.class, NATIVES + "libLLVM.so").toPath();
+                        llvm = Loader.cacheResource(LLVM.class, natives + "libLLVM.so").toPath();
                     }
                     Path versioned = dir.resolve("libLLVM.so.20.1");
                     if (!Files.exists(versioned)) {

@@ -3,8 +3,9 @@
  *
  * <ul>
  *   <li>{@link dev.nnvm.compiler.codegen.llvm.CpuTarget}: the host CPU as LLVM detects it, or a
- *       portable level ({@code x86-64}, {@code x86-64-v3}, {@code x86-64-v4}); one compile can
- *       produce a variant for each, and {@code runsOn} tells which a machine can run.</li>
+ *       portable level ({@code x86-64}, {@code x86-64-v3}, {@code x86-64-v4}), or {@code aarch64}
+ *       (NEON, cross-compiled and linked by the presets' lld); one compile can produce a variant for
+ *       each, and {@code runsOn} tells which a machine can run.</li>
  *   <li>{@link dev.nnvm.compiler.codegen.llvm.NativeModuleCompiler}: LLVM IR text to a verified,
  *       O3-optimized, position-independent object and a shared library, every phase timed.</li>
  *   <li>{@link dev.nnvm.compiler.codegen.llvm.GemmGenerator}: the packed, register-blocked fp32
