@@ -8,6 +8,7 @@ import dev.nnvm.runtime.TensorSpec;
 import dev.nnvm.runtime.artifact.ModelArtifact;
 import dev.nnvm.runtime.exec.CompiledModel;
 import dev.nnvm.runtime.exec.Executor;
+import dev.nnvm.runtime.remote.RemoteEngine;
 import dev.nnvm.runtime.nativeio.NativeAllocator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -46,6 +47,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Mixin
   private CompileOptionsMixin compile;
+
+  @Mixin
+  private RemoteOption remote;
 
   @Parameters(index = "0", paramLabel = "MODEL", description = "The ONNX model (.onnx) or compiled artifact (.nnvm).")
   private Path model;
@@ -93,6 +97,10 @@ final class BenchCommand implements Callable<Integer> {
       }
     });
     PrintWriter out = spec.commandLine().getOut();
+    if (remote.isSet()) {
+      remote.refuseWith(variant != null, "--variant", "the server picks the variant its CPU runs");
+      return benchRemote(out);
+    }
     ModelArtifact artifact = CompiledModels.open(model, compile, out);
     Graph iface = CompiledModels.interfaceOf(artifact.manifest());
     Map<String, Tensor> inputs = new RandomInputs(dims, intRange, seed).complete(iface, Map.of());
@@ -119,6 +127,27 @@ final class BenchCommand implements Callable<Integer> {
       } finally {
         natives.forEach(NativeTensor::close);
       }
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** The server's own timing of the model (its clock, its variant), at the --dim sizes. */
+  private int benchRemote(PrintWriter out) throws IOException {
+    byte[] bytes = CompiledModels.bytes(model, compile, out);
+    try (RemoteEngine.Session session = remote.open(bytes)) {
+      RemoteEngine.Timing t;
+      try {
+        t = session.benchmark(dims, warmup, runs, threads);
+      } catch (IllegalArgumentException e) {
+        throw new CliException(e.getMessage(), e);
+      }
+      out.printf(Locale.ROOT, "bench %s on %s: %d runs after %d warm-up, %d thread%s, %s (timed on the server)%n",
+          model.getFileName(), session.describe(), t.runs(), t.warmup(), t.threads(), t.threads() == 1 ? "" : "s",
+          dims);
+      out.printf(Locale.ROOT, "latency: median %.3f ms, p90 %.3f ms, min %.3f ms%n", t.medianMs(), t.p90Ms(),
+          t.minMs());
+      out.printf(Locale.ROOT, "throughput: %.2f runs/s%n", 1000 / t.medianMs());
     }
     out.flush();
     return 0;

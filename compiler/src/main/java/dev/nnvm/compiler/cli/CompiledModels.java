@@ -37,15 +37,36 @@ final class CompiledModels {
     if (isArtifact(model)) {
       return read(model);
     }
+    try {
+      return ArtifactReader.read(compile(model, options, out));
+    } catch (ArtifactException e) {
+      throw new IllegalStateException("the compiler wrote an artifact it cannot read back: " + e.getMessage(), e);
+    }
+  }
+
+  /** The artifact's bytes (to send to a server): a {@code .nnvm} file read and verified, or an ONNX file compiled. */
+  static byte[] bytes(Path model, CompileOptionsMixin options, PrintWriter out) throws IOException {
+    if (!Files.isRegularFile(model)) {
+      throw new CliException("model file not found: " + model);
+    }
+    if (isArtifact(model)) {
+      byte[] b = Files.readAllBytes(model);
+      try {
+        ArtifactReader.read(b);
+      } catch (ArtifactException e) {
+        throw new CliException(e.getMessage(), e);
+      }
+      return b;
+    }
+    return compile(model, options, out);
+  }
+
+  private static byte[] compile(Path model, CompileOptionsMixin options, PrintWriter out) throws IOException {
     out.println("compiling " + model.getFileName());
     CompileResult r = options.compiler(out).compile(model, options.options());
     out.printf(Locale.ROOT, "%s %s in %.0f ms%n", r.cached() ? "found" : "compiled", model.getFileName(),
         r.totalNanos() / 1e6);
-    try {
-      return ArtifactReader.read(r.bytes());
-    } catch (ArtifactException e) {
-      throw new IllegalStateException("the compiler wrote an artifact it cannot read back: " + e.getMessage(), e);
-    }
+    return r.bytes();
   }
 
   static ModelArtifact read(Path file) throws IOException {

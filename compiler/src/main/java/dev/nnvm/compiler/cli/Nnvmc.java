@@ -41,9 +41,22 @@ public final class Nnvmc implements Runnable {
     throw new ParameterException(spec.commandLine(), "missing command (try 'nnvmc run --help')");
   }
 
+  /** The rpc module's model server command, added when that module is on the class path. */
+  static final String SERVE_COMMAND = "dev.nnvm.rpc.cli.ServeCommand";
+
   /** The configured command line: error handlers and exit codes set, output streams left to the caller. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Nnvmc());
+    // The compiler does not depend on the rpc module (and its gRPC stack): serve is there only when it is.
+    Object serve;
+    try {
+      serve = Class.forName(SERVE_COMMAND).getConstructor().newInstance();
+    } catch (ClassNotFoundException e) {
+      serve = new ServeUnavailable();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot create " + SERVE_COMMAND + ": " + e, e);
+    }
+    cl.addSubcommand("serve", serve);
     cl.setExecutionExceptionHandler(new OneLineErrors());
     cl.setParameterExceptionHandler(new OneLineUsageErrors());
     return cl;
@@ -51,6 +64,10 @@ public final class Nnvmc implements Runnable {
 
   public static void main(String[] args) {
     configureLogging(Arrays.asList(args).contains("-v") || Arrays.asList(args).contains(VerboseOption.NAME));
+    if (args.length > 0 && args[0].equals("serve")
+        && System.getProperty("org.slf4j.simpleLogger.log.dev.nnvm") == null) {
+      System.setProperty("org.slf4j.simpleLogger.log.dev.nnvm", "info"); // the server's request and model log
+    }
     System.exit(commandLine().execute(args));
   }
 

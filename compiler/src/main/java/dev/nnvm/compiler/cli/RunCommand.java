@@ -12,6 +12,7 @@ import dev.nnvm.runtime.TensorSpec;
 import dev.nnvm.runtime.artifact.ModelArtifact;
 import dev.nnvm.runtime.exec.CompiledModel;
 import dev.nnvm.runtime.exec.Executor;
+import dev.nnvm.runtime.remote.RemoteEngine;
 import dev.nnvm.runtime.nativeio.NativeAllocator;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -88,6 +89,9 @@ final class RunCommand implements Callable<Integer> {
   @Mixin
   private CompileOptionsMixin compile;
 
+  @Mixin
+  private RemoteOption remote;
+
   @Option(names = "--random-inputs",
       description = "Make random values for every input not given with --input.")
   private boolean randomInputs;
@@ -109,10 +113,18 @@ final class RunCommand implements Callable<Integer> {
     checkOptions();
     PrintWriter out = spec.commandLine().getOut();
     String used = engine();
+    remote.refuseWith(engine != null && !engine.equals(COMPILED_ENGINE), "--engine " + engine,
+        "the server runs the compiled model");
+    remote.refuseWith(variant != null, "--variant", "the server picks the variant its CPU runs");
     long t0 = System.nanoTime();
     ModelArtifact artifact = null;
+    byte[] artifactBytes = null;
     Graph graph;
-    if (used.equals(COMPILED_ENGINE)) {
+    if (remote.isSet()) {
+      artifactBytes = CompiledModels.bytes(model, compile, out);
+      graph = CompiledModels.interfaceOf(readBack(artifactBytes).manifest());
+      used = "remote (" + remote.remote + ")";
+    } else if (used.equals(COMPILED_ENGINE)) {
       artifact = CompiledModels.open(model, compile, out);
       graph = CompiledModels.interfaceOf(artifact.manifest());
     } else {
@@ -134,8 +146,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     long t1 = System.nanoTime();
-    Map<String, Tensor> outputs = artifact != null ? runCompiled(artifact, inputs)
-        : ReferenceEvaluator.standard().run(graph, inputs);
+    Map<String, Tensor> outputs = artifactBytes != null ? runRemote(artifactBytes, inputs, out)
+        : artifact != null ? runCompiled(artifact, inputs) : ReferenceEvaluator.standard().run(graph, inputs);
     long evalNanos = System.nanoTime() - t1;
 
     Map<String, Path> written = outputDir == null ? Map.of() : writeAll(outputs, outputDir);
@@ -174,6 +186,38 @@ final class RunCommand implements Callable<Integer> {
         }
       }
       return outputs;
+    }
+  }
+
+  /** Uploads the artifact (unless the server has it), runs once there and copies the outputs back. */
+  private Map<String, Tensor> runRemote(byte[] artifact, Map<String, Tensor> inputs, PrintWriter out) {
+    try (NativeAllocator allocator = NativeAllocator.newRoot("nnvmc-run-remote");
+        RemoteEngine.Session session = remote.open(artifact)) {
+      out.println("running " + session.describe());
+      Map<String, NativeTensor> natives = new LinkedHashMap<>();
+      Map<String, NativeTensor> results = Map.of();
+      try {
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+          natives.put(e.getKey(), HeapTensors.toNative(e.getValue(), allocator));
+        }
+        results = session.run(natives, allocator);
+        Map<String, Tensor> outputs = new LinkedHashMap<>();
+        results.forEach((name, t) -> outputs.put(name, HeapTensors.fromNative(t)));
+        return outputs;
+      } catch (IllegalArgumentException e) {
+        throw new CliException(e.getMessage(), e);
+      } finally {
+        natives.values().forEach(NativeTensor::close);
+        results.values().forEach(NativeTensor::close);
+      }
+    }
+  }
+
+  private static ModelArtifact readBack(byte[] bytes) {
+    try {
+      return dev.nnvm.runtime.artifact.ArtifactReader.read(bytes);
+    } catch (dev.nnvm.runtime.artifact.ArtifactException e) {
+      throw new CliException(e.getMessage(), e);
     }
   }
 
