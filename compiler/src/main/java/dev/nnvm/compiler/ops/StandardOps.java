@@ -17,5 +17,6 @@ public final class StandardOps {
     NnvmOps.register(r);
     TreeEnsembleOps.register(r);
     MlPreprocessingOps.register(r);
+    MlEncoderOps.register(r);
   }
 }

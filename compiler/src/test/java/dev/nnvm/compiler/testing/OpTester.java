@@ -41,6 +41,7 @@ import java.util.Map;
 public final class OpTester {
   private final String opType;
   private String domain = "";
+  private int domainOpset = 1;
   private int opset = 17;
   private final List<String> inputNames = new ArrayList<>();
   private final Map<String, TensorType> inputTypes = new LinkedHashMap<>();
@@ -65,6 +66,12 @@ public final class OpTester {
   public OpTester domain(String d) {
     this.domain = d;
     return this;
+  }
+
+  /** The node's domain and that domain's opset version (the default is 1). */
+  public OpTester domain(String d, int version) {
+    domainOpset = version;
+    return domain(d);
   }
 
   public OpTester opset(int v) {
@@ -149,7 +156,7 @@ public final class OpTester {
   public Graph graph() {
     Graph.Builder b = Graph.builder("test_" + opType).opset("", opset);
     if (!domain.isEmpty()) {
-      b.opset(domain, 1);
+      b.opset(domain, domainOpset);
     }
     for (Map.Entry<String, TensorType> e : inputTypes.entrySet()) {
       b.input(e.getKey(), e.getValue());

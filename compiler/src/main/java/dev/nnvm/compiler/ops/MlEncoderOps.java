@@ -1,0 +1,267 @@
+package dev.nnvm.compiler.ops;
+
+import dev.nnvm.compiler.ir.Attribute;
+import dev.nnvm.compiler.ir.Tensor;
+import dev.nnvm.compiler.ir.TensorType;
+import dev.nnvm.compiler.ir.op.AttrSpec;
+import dev.nnvm.compiler.ir.op.EvalContext;
+import dev.nnvm.compiler.ir.op.FusionPattern;
+import dev.nnvm.compiler.ir.op.InferContext;
+import dev.nnvm.compiler.ir.op.OpContext;
+import dev.nnvm.compiler.ir.op.OpDef;
+import dev.nnvm.compiler.ir.op.OpRegistry;
+import dev.nnvm.runtime.DType;
+import dev.nnvm.runtime.Dim;
+import dev.nnvm.runtime.Shape;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The categorical encoders of the {@code ai.onnx.ml} domain, as reference kernels: {@code LabelEncoder}
+ * (opset 1: {@code classes_strings}; opset 2: keys and values as int64, float or string lists, with defaults),
+ * {@code CategoryMapper} (strings to int64 and back) and {@code OneHotEncoder} (a float one-hot vector per value,
+ * an unknown value an error unless {@code zeros} is 1). They give ONNX Runtime's results (the tests compare).
+ */
+final class MlEncoderOps {
+  private static final String ML = TreeEnsembleOps.ML;
+
+  private MlEncoderOps() {}
+
+  static void register(OpRegistry r) {
+    OpDef.builder(ML, "LabelEncoder")
+        .pattern(FusionPattern.OPAQUE)
+        .inputs(1)
+        .outputs(1)
+        .attr(AttrSpec.of("classes_strings", Attribute.Kind.STRINGS))
+        .attr(AttrSpec.of("keys_strings", Attribute.Kind.STRINGS))
+        .attr(AttrSpec.of("keys_int64s", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("keys_floats", Attribute.Kind.FLOATS))
+        .attr(AttrSpec.of("values_strings", Attribute.Kind.STRINGS))
+        .attr(AttrSpec.of("values_int64s", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("values_floats", Attribute.Kind.FLOATS))
+        .attr(AttrSpec.ofString("default_string", "_Unused"))
+        .attr(AttrSpec.ofInt("default_int64", -1))
+        .attr(AttrSpec.ofFloat("default_float", -0f))
+        .infer(ctx -> List.of(new TensorType(LabelMap.of(ctx, ctx.inputType(0).dtype()).to,
+            ctx.inputType(0).shape())))
+        .eval(ctx -> {
+          Tensor x = ctx.input(0);
+          return List.of(LabelMap.of(ctx, x.dtype()).apply(x));
+        })
+        .register(r);
+    OpDef.builder(ML, "CategoryMapper")
+        .pattern(FusionPattern.OPAQUE)
+        .inputs(1)
+        .outputs(1)
+        .attr(AttrSpec.of("cats_int64s", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("cats_strings", Attribute.Kind.STRINGS))
+        .attr(AttrSpec.ofInt("default_int64", -1))
+        .attr(AttrSpec.ofString("default_string", "_Unused"))
+        .infer(ctx -> List.of(new TensorType(
+            ctx.inputType(0).dtype() == DType.STRING ? DType.INT64 : DType.STRING, ctx.inputType(0).shape())))
+        .eval(ctx -> {
+          long[] ints = ints(ctx, "cats_int64s");
+          List<String> strings = strings(ctx, "cats_strings");
+          if (ints.length != strings.size()) {
+            throw ctx.error("cats_int64s has %d values, cats_strings %d: they pair up", ints.length, strings.size());
+          }
+          Tensor x = ctx.input(0);
+          if (x.dtype() == DType.STRING) {
+            Map<String, Long> m = new HashMap<>();
+            for (int i = 0; i < ints.length; i++) {
+              m.put(strings.get(i), ints[i]);
+            }
+            long dflt = ctx.attrInt("default_int64");
+            String[] in = x.strings();
+            long[] out = new long[in.length];
+            for (int i = 0; i < in.length; i++) {
+              out[i] = m.getOrDefault(in[i], dflt);
+            }
+            return List.of(Tensor.ofLongs(DType.INT64, x.shape(), out));
+          }
+          Map<Long, String> m = new HashMap<>();
+          for (int i = 0; i < ints.length; i++) {
+            m.put(ints[i], strings.get(i));
+          }
+          String dflt = ctx.attrString("default_string");
+          long[] in = x.toLongArray();
+          String[] out = new String[in.length];
+          for (int i = 0; i < in.length; i++) {
+            out[i] = m.getOrDefault(in[i], dflt);
+          }
+          return List.of(Tensor.ofStrings(x.shape(), out));
+        })
+        .register(r);
+    OpDef.builder(ML, "OneHotEncoder")
+        .pattern(FusionPattern.OPAQUE)
+        .inputs(1)
+        .outputs(1)
+        .attr(AttrSpec.of("cats_int64s", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("cats_strings", Attribute.Kind.STRINGS))
+        .attr(AttrSpec.ofInt("zeros", 1))
+        .infer(MlEncoderOps::inferOneHot)
+        .eval(MlEncoderOps::oneHot)
+        .register(r);
+  }
+
+  private static long[] ints(OpContext ctx, String name) {
+    return ctx.hasAttr(name) ? ctx.attrInts(name) : new long[0];
+  }
+
+  private static List<String> strings(OpContext ctx, String name) {
+    return ctx.hasAttr(name) ? ctx.attr(name).asStrings() : List.of();
+  }
+
+  private static float[] floats(OpContext ctx, String name) {
+    return ctx.hasAttr(name) ? ctx.attrFloats(name) : new float[0];
+  }
+
+  /** A LabelEncoder's mapping: from the input's element type to the output's, with the default for misses. */
+  private static final class LabelMap {
+    final DType to;
+    final Map<Object, Object> map = new HashMap<>();
+    final Object missing;
+
+    private LabelMap(DType to, Object missing) {
+      this.to = to;
+      this.missing = missing;
+    }
+
+    static LabelMap of(OpContext ctx, DType from) {
+      List<String> classes = strings(ctx, "classes_strings");
+      if (!classes.isEmpty()) {
+        // Opset 1: strings to their index in classes_strings, or int64 indexes to the strings.
+        if (from == DType.STRING) {
+          LabelMap m = new LabelMap(DType.INT64, ctx.attrInt("default_int64"));
+          for (int i = 0; i < classes.size(); i++) {
+            m.map.putIfAbsent(classes.get(i), (long) i);
+          }
+          return m;
+        }
+        LabelMap m = new LabelMap(DType.STRING, ctx.attrString("default_string"));
+        for (int i = 0; i < classes.size(); i++) {
+          m.map.put((long) i, classes.get(i));
+        }
+        return m;
+      }
+      List<Object> keys = new ArrayList<>();
+      strings(ctx, "keys_strings").forEach(keys::add);
+      for (long k : ints(ctx, "keys_int64s")) {
+        keys.add(k);
+      }
+      for (float k : floats(ctx, "keys_floats")) {
+        keys.add(k);
+      }
+      List<Object> values = new ArrayList<>();
+      DType to;
+      Object missing;
+      if (ctx.hasAttr("values_strings")) {
+        strings(ctx, "values_strings").forEach(values::add);
+        to = DType.STRING;
+        missing = ctx.attrString("default_string");
+      } else if (ctx.hasAttr("values_int64s")) {
+        for (long v : ints(ctx, "values_int64s")) {
+          values.add(v);
+        }
+        to = DType.INT64;
+        missing = ctx.attrInt("default_int64");
+      } else if (ctx.hasAttr("values_floats")) {
+        for (float v : floats(ctx, "values_floats")) {
+          values.add(v);
+        }
+        to = DType.FLOAT32;
+        missing = ctx.attrFloat("default_float");
+      } else {
+        throw ctx.error("give classes_strings (opset 1) or keys_* and values_* (opset 2)");
+      }
+      if (keys.size() != values.size()) {
+        throw ctx.error("%d keys and %d values: they pair up", keys.size(), values.size());
+      }
+      LabelMap m = new LabelMap(to, missing);
+      for (int i = 0; i < keys.size(); i++) {
+        m.map.putIfAbsent(keys.get(i), values.get(i));
+      }
+      return m;
+    }
+
+    Tensor apply(Tensor x) {
+      int n = x.size();
+      Object[] out = new Object[n];
+      for (int i = 0; i < n; i++) {
+        Object key = switch (x.dtype()) {
+          case STRING -> x.strings()[i];
+          case FLOAT32 -> (float) x.getDouble(i);
+          default -> x.getLong(i);
+        };
+        out[i] = map.getOrDefault(key, missing);
+      }
+      switch (to) {
+        case STRING: {
+          String[] s = new String[n];
+          for (int i = 0; i < n; i++) {
+            s[i] = (String) out[i];
+          }
+          return Tensor.ofStrings(x.shape(), s);
+        }
+        case INT64: {
+          long[] l = new long[n];
+          for (int i = 0; i < n; i++) {
+            l[i] = (Long) out[i];
+          }
+          return Tensor.ofLongs(DType.INT64, x.shape(), l);
+        }
+        default: {
+          float[] f = new float[n];
+          for (int i = 0; i < n; i++) {
+            f[i] = (Float) out[i];
+          }
+          return Tensor.of(DType.FLOAT32, x.shape(), f);
+        }
+      }
+    }
+  }
+
+  private static List<TensorType> inferOneHot(InferContext ctx) {
+    int cats = Math.max(ints(ctx, "cats_int64s").length, strings(ctx, "cats_strings").size());
+    Shape x = ctx.inputType(0).shape();
+    if (!x.hasRank()) {
+      return List.of(TensorType.unknownShape(DType.FLOAT32));
+    }
+    List<Dim> dims = new ArrayList<>(x.dims());
+    dims.add(Dim.of(cats));
+    return List.of(new TensorType(DType.FLOAT32, Shape.of(dims)));
+  }
+
+  private static List<Tensor> oneHot(EvalContext ctx) {
+    long[] ints = ints(ctx, "cats_int64s");
+    List<String> strings = strings(ctx, "cats_strings");
+    if ((ints.length == 0) == strings.isEmpty()) {
+      throw ctx.error("give the categories as cats_int64s or as cats_strings (exactly one)");
+    }
+    Tensor x = ctx.input(0);
+    boolean zeros = ctx.attrInt("zeros") != 0;
+    int cats = Math.max(ints.length, strings.size());
+    Map<Object, Integer> index = new HashMap<>();
+    for (int i = 0; i < cats; i++) {
+      index.putIfAbsent(ints.length > 0 ? (Object) ints[i] : strings.get(i), i);
+    }
+    int n = x.size();
+    float[] out = new float[n * cats];
+    for (int i = 0; i < n; i++) {
+      Object key = x.dtype() == DType.STRING ? x.strings()[i] : (Object) x.getLong(i);
+      Integer at = index.get(key);
+      if (at == null) {
+        if (!zeros) {
+          throw ctx.error("value %s (element %d) is not one of the categories, and zeros is 0", key, i);
+        }
+        continue;
+      }
+      out[i * cats + at] = 1f;
+    }
+    long[] shape = java.util.Arrays.copyOf(x.shape(), x.rank() + 1);
+    shape[x.rank()] = cats;
+    return List.of(Tensor.of(DType.FLOAT32, shape, out));
+  }
+}
