@@ -44,6 +44,9 @@ final class MlEncoderOps {
         .attr(AttrSpec.ofString("default_string", "_Unused"))
         .attr(AttrSpec.ofInt("default_int64", -1))
         .attr(AttrSpec.ofFloat("default_float", -0f))
+        .attr(AttrSpec.of("keys_tensor", Attribute.Kind.TENSOR))
+        .attr(AttrSpec.of("values_tensor", Attribute.Kind.TENSOR))
+        .attr(AttrSpec.of("default_tensor", Attribute.Kind.TENSOR))
         .infer(ctx -> List.of(new TensorType(LabelMap.of(ctx, ctx.inputType(0).dtype()).to,
             ctx.inputType(0).shape())))
         .eval(ctx -> {
@@ -147,17 +150,25 @@ final class MlEncoderOps {
         return m;
       }
       List<Object> keys = new ArrayList<>();
+      if (ctx.hasAttr("keys_tensor")) {
+        keys.addAll(elements(ctx.attrTensor("keys_tensor")));
+      }
       strings(ctx, "keys_strings").forEach(keys::add);
       for (long k : ints(ctx, "keys_int64s")) {
         keys.add(k);
       }
       for (float k : floats(ctx, "keys_floats")) {
-        keys.add(k);
+        keys.add((double) k);
       }
       List<Object> values = new ArrayList<>();
       DType to;
       Object missing;
-      if (ctx.hasAttr("values_strings")) {
+      if (ctx.hasAttr("values_tensor")) {
+        Tensor v = ctx.attrTensor("values_tensor");
+        values.addAll(elements(v));
+        to = v.dtype();
+        missing = to == DType.STRING ? "_Unused" : to.isFloatingPoint() ? (Object) (-0.0) : (Object) (-1L);
+      } else if (ctx.hasAttr("values_strings")) {
         strings(ctx, "values_strings").forEach(values::add);
         to = DType.STRING;
         missing = ctx.attrString("default_string");
@@ -169,12 +180,24 @@ final class MlEncoderOps {
         missing = ctx.attrInt("default_int64");
       } else if (ctx.hasAttr("values_floats")) {
         for (float v : floats(ctx, "values_floats")) {
-          values.add(v);
+          values.add((double) v);
         }
         to = DType.FLOAT32;
-        missing = ctx.attrFloat("default_float");
+        missing = (double) ctx.attrFloat("default_float");
       } else {
-        throw ctx.error("give classes_strings (opset 1) or keys_* and values_* (opset 2)");
+        throw ctx.error("give classes_strings (opset 1) or keys and values (opset 2: *_strings, *_int64s,"
+            + " *_floats; opset 4: also *_tensor)");
+      }
+      if (ctx.hasAttr("default_tensor")) {
+        List<Object> d = elements(ctx.attrTensor("default_tensor"));
+        if (d.size() != 1) {
+          throw ctx.error("default_tensor must hold one value, got %d", d.size());
+        }
+        missing = d.get(0);
+      } else if (ctx.hasAttr("values_tensor")) {
+        missing = to == DType.STRING ? ctx.attrString("default_string")
+            : to.isFloatingPoint() ? (Object) (double) ctx.attrFloat("default_float")
+            : (Object) ctx.attrInt("default_int64");
       }
       if (keys.size() != values.size()) {
         throw ctx.error("%d keys and %d values: they pair up", keys.size(), values.size());
@@ -186,40 +209,39 @@ final class MlEncoderOps {
       return m;
     }
 
+    /** A tensor's elements as map keys and values: String, Long (integers) or Double (floating point). */
+    private static List<Object> elements(Tensor t) {
+      List<Object> out = new ArrayList<>();
+      for (int i = 0; i < t.size(); i++) {
+        out.add(t.dtype() == DType.STRING ? t.strings()[i]
+            : t.dtype().isFloatingPoint() ? (Object) t.getDouble(i) : (Object) t.getLong(i));
+      }
+      return out;
+    }
+
     Tensor apply(Tensor x) {
       int n = x.size();
       Object[] out = new Object[n];
       for (int i = 0; i < n; i++) {
-        Object key = switch (x.dtype()) {
-          case STRING -> x.strings()[i];
-          case FLOAT32 -> (float) x.getDouble(i);
-          default -> x.getLong(i);
-        };
+        Object key = x.dtype() == DType.STRING ? x.strings()[i]
+            : x.dtype().isFloatingPoint() ? (Object) x.getDouble(i) : (Object) x.getLong(i);
         out[i] = map.getOrDefault(key, missing);
       }
-      switch (to) {
-        case STRING: {
-          String[] s = new String[n];
-          for (int i = 0; i < n; i++) {
-            s[i] = (String) out[i];
-          }
-          return Tensor.ofStrings(x.shape(), s);
+      if (to == DType.STRING) {
+        String[] s = new String[n];
+        for (int i = 0; i < n; i++) {
+          s[i] = (String) out[i];
         }
-        case INT64: {
-          long[] l = new long[n];
-          for (int i = 0; i < n; i++) {
-            l[i] = (Long) out[i];
-          }
-          return Tensor.ofLongs(DType.INT64, x.shape(), l);
-        }
-        default: {
-          float[] f = new float[n];
-          for (int i = 0; i < n; i++) {
-            f[i] = (Float) out[i];
-          }
-          return Tensor.of(DType.FLOAT32, x.shape(), f);
-        }
+        return Tensor.ofStrings(x.shape(), s);
       }
+      double[] d = new double[n];
+      long[] l = new long[n];
+      for (int i = 0; i < n; i++) {
+        Number v = (Number) out[i];
+        d[i] = v.doubleValue();
+        l[i] = v.longValue();
+      }
+      return to.isFloatingPoint() ? Tensor.fromDoubles(to, x.shape(), d) : Tensor.ofLongs(to, x.shape(), l);
     }
   }
 
