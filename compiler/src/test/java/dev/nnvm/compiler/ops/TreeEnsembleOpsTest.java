@@ -238,6 +238,70 @@ class TreeEnsembleOpsTest {
     assertEquals(want.get("scores"), got.get("scores"));
   }
 
+  /**
+   * A scikit-learn-style classifier ending in ZipMap (probabilities as a sequence of maps, which a batch cannot
+   * carry): at import the ZipMap output becomes the [N, classes] probability tensor, columns in label order, and
+   * every row equals the map ONNX Runtime returns for it.
+   */
+  @Test
+  void zipMapGraphOutputImportsAsTheProbabilityTensor() throws Exception {
+    SplittableRandom random = new SplittableRandom(SEED + 3);
+    Forest f = new Forest(random, 4, 3, new int[] {0, 1, 2}, 0, 1);
+    OpTesterAttrs a = f.attrs(true);
+    a.put("classlabels_int64s", Attribute.ofInts(5, 6, 7));
+    Tensor x = features(random, 9, DType.FLOAT32);
+    dev.nnvm.compiler.ir.Graph g = tester("TreeEnsembleClassifier", a, x, "label", "probabilities").graph();
+    dev.nnvm.compiler.frontend.onnx.proto.Onnx.Model proto = dev.nnvm.compiler.frontend.onnx.OnnxExporter.toProto(g);
+    var graph = proto.getGraph().toBuilder();
+    graph.addNode(dev.nnvm.compiler.frontend.onnx.proto.Onnx.Node.newBuilder().setName("zipmap")
+        .setOpType("ZipMap").setDomain(ML).addInput("probabilities").addOutput("output_probability")
+        .addAttribute(dev.nnvm.compiler.frontend.onnx.proto.Onnx.Attribute.newBuilder()
+            .setName("classlabels_int64s").setType(dev.nnvm.compiler.frontend.onnx.proto.Onnx.Attribute.Kind.INTS)
+            .addInts(5).addInts(6).addInts(7)));
+    var floatTensor = dev.nnvm.compiler.frontend.onnx.proto.Onnx.Type.newBuilder().setTensorType(
+        dev.nnvm.compiler.frontend.onnx.proto.Onnx.Type.TensorType.newBuilder().setElemType(1));
+    var mapType = dev.nnvm.compiler.frontend.onnx.proto.Onnx.Type.newBuilder().setMapType(
+        dev.nnvm.compiler.frontend.onnx.proto.Onnx.Type.MapType.newBuilder().setKeyType(7).setValueType(floatTensor));
+    var seqType = dev.nnvm.compiler.frontend.onnx.proto.Onnx.Type.newBuilder().setSequenceType(
+        dev.nnvm.compiler.frontend.onnx.proto.Onnx.Type.SequenceType.newBuilder().setElemType(mapType));
+    for (int i = 0; i < graph.getOutputCount(); i++) {
+      if (graph.getOutput(i).getName().equals("probabilities")) {
+        graph.setOutput(i, graph.getOutput(i).toBuilder().setName("output_probability").setType(seqType));
+      }
+    }
+    byte[] bytes = proto.toBuilder().setGraph(graph).build().toByteArray();
+
+    dev.nnvm.compiler.ir.Graph imported = new dev.nnvm.compiler.frontend.onnx.OnnxImporter(
+        dev.nnvm.compiler.ir.op.OpRegistry.standard()).read(bytes, null, "zipmap model");
+    Map<String, Tensor> ours = dev.nnvm.compiler.eval.ReferenceEvaluator.standard().run(imported, Map.of("X", x));
+    Tensor probs = ours.get("output_probability");
+    assertEquals(DType.FLOAT32, probs.dtype());
+    assertEquals(9, probs.dim(0));
+    assertEquals(3, probs.dim(1));
+
+    ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+    try (ai.onnxruntime.OrtSession session = env.createSession(bytes);
+        ai.onnxruntime.OnnxTensor in = ai.onnxruntime.OnnxTensor.createTensor(env,
+            java.nio.FloatBuffer.wrap(x.toFloatArray()), new long[] {9, FEATURES});
+        ai.onnxruntime.OrtSession.Result r = session.run(Map.of("X", in))) {
+      List<?> rows = (List<?>) r.get("output_probability").orElseThrow().getValue();
+      assertEquals(9, rows.size());
+      double maxAbs = 0;
+      for (int row = 0; row < 9; row++) {
+        Object m = rows.get(row);
+        Map<?, ?> map = m instanceof ai.onnxruntime.OnnxMap om ? om.getValue() : (Map<?, ?>) m;
+        for (int c = 0; c < 3; c++) {
+          float want = ((Number) map.get(5L + c)).floatValue();
+          maxAbs = Math.max(maxAbs, Math.abs(want - probs.getDouble(row * 3 + c)));
+        }
+      }
+      System.out.printf("ZipMap output as a tensor vs ONNX Runtime's maps: max abs error %.3g%n", maxAbs);
+      assertTrue(maxAbs < 1e-6, "max abs error " + maxAbs);
+      long[] labels = (long[]) r.get("label").orElseThrow().getValue();
+      assertEquals(java.util.Arrays.toString(labels), java.util.Arrays.toString(ours.get("label").toLongArray()));
+    }
+  }
+
   @Test
   void brokenEnsemblesAreRefusedNamingTheNode() {
     SplittableRandom random = new SplittableRandom(SEED);

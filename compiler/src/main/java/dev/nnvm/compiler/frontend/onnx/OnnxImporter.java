@@ -201,9 +201,15 @@ public final class OnnxImporter {
         }
       }
       Set<String> names = new HashSet<>();
+      Set<String> zipped = topLevel ? zipMapOutputs(p) : Set.of();
       int index = 0;
       for (Onnx.Node np : p.getNodeList()) {
         Node n = node(np, index++);
+        if (zipped.contains(np.getOutput(0))) {
+          // ZipMap turns a [N, classes] probability tensor into a sequence of maps; a graph output keeps the
+          // tensor (columns in the ZipMap's class label order), which is what a batch of rows can carry.
+          n = new Node(n.name(), "Identity", "", List.of(np.getInput(0)), List.of(np.getOutput(0)), Map.of());
+        }
         if (n.opType().equals("Constant") && n.domain().isEmpty() && n.outputs().size() == 1
             && n.attributes().size() == 1) {
           Tensor value = constantValue(n);
@@ -218,9 +224,34 @@ public final class OnnxImporter {
         b.node(n);
       }
       for (Onnx.ValueInfo v : p.getOutputList()) {
-        b.output(v.getName(), type(v, "graph output"));
+        b.output(v.getName(), zipped.contains(v.getName()) ? TensorType.unknownShape(DType.FLOAT32)
+            : type(v, "graph output"));
       }
       return b.build();
+    }
+
+    /**
+     * The outputs of {@code ai.onnx.ml.ZipMap} nodes that are graph outputs and feed nothing else (scikit-learn
+     * classifiers end that way): they become their input tensor.
+     */
+    private static Set<String> zipMapOutputs(Onnx.Graph p) {
+      Set<String> graphOutputs = new HashSet<>();
+      for (Onnx.ValueInfo v : p.getOutputList()) {
+        graphOutputs.add(v.getName());
+      }
+      Set<String> consumed = new HashSet<>();
+      for (Onnx.Node n : p.getNodeList()) {
+        consumed.addAll(n.getInputList());
+      }
+      Set<String> out = new HashSet<>();
+      for (Onnx.Node n : p.getNodeList()) {
+        if (n.getOpType().equals("ZipMap") && Node.normalizeDomain(n.getDomain()).equals("ai.onnx.ml")
+            && n.getOutputCount() == 1 && n.getInputCount() == 1 && graphOutputs.contains(n.getOutput(0))
+            && !consumed.contains(n.getOutput(0))) {
+          out.add(n.getOutput(0));
+        }
+      }
+      return out;
     }
 
     private static Tensor constantValue(Node n) {
