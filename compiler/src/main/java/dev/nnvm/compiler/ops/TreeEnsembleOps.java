@@ -111,6 +111,227 @@ final class TreeEnsembleOps {
         })
         .eval(ctx -> new Ensemble(ctx, true, width(ctx.input(0))).classify(ctx.input(0)))
         .register(r);
+    registerOpset5(r);
+  }
+
+  /**
+   * The opset-5 {@code TreeEnsemble}: roots by index, leaves in their own arrays (one target and weight each),
+   * thresholds, modes (0 LEQ, 1 LT, 2 GTE, 3 GT, 4 EQ, 5 NEQ, 6 MEMBER: the feature is in a set, the sets being
+   * the NaN-separated runs of {@code membership_values}, one per MEMBER node in node order) and the output in
+   * the input's element type; aggregate 0 AVERAGE, 1 SUM, 2 MIN, 3 MAX; post transform 0 NONE, 1 SOFTMAX,
+   * 2 LOGISTIC, 3 SOFTMAX_ZERO, 4 PROBIT.
+   */
+  static void registerOpset5(OpRegistry r) {
+    OpDef.builder(ML, "TreeEnsemble")
+        .pattern(FusionPattern.OPAQUE)
+        .inputs(1)
+        .outputs(1)
+        .attr(AttrSpec.ofInt("aggregate_function", 1))
+        .attr(AttrSpec.of("leaf_targetids", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("leaf_weights", Attribute.Kind.TENSOR))
+        .attr(AttrSpec.of("membership_values", Attribute.Kind.TENSOR))
+        .attr(AttrSpec.of("n_targets", Attribute.Kind.INT))
+        .attr(AttrSpec.of("nodes_falseleafs", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("nodes_falsenodeids", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("nodes_featureids", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("nodes_hitrates", Attribute.Kind.TENSOR))
+        .attr(AttrSpec.of("nodes_missing_value_tracks_true", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("nodes_modes", Attribute.Kind.TENSOR))
+        .attr(AttrSpec.of("nodes_splits", Attribute.Kind.TENSOR))
+        .attr(AttrSpec.of("nodes_trueleafs", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("nodes_truenodeids", Attribute.Kind.INTS))
+        .attr(AttrSpec.ofInt("post_transform", 0))
+        .attr(AttrSpec.of("tree_roots", Attribute.Kind.INTS))
+        .infer(ctx -> {
+          Opset5 e = new Opset5(ctx, featureCount(ctx));
+          return List.of(new TensorType(ctx.inputType(0).dtype(), Shape.of(rows(ctx), Dim.of(e.targets))));
+        })
+        .eval(ctx -> List.of(new Opset5(ctx, width(ctx.input(0))).run(ctx.input(0))))
+        .register(r);
+  }
+
+  /** An opset-5 ensemble, parsed and checked. */
+  private static final class Opset5 {
+    final int targets;
+    final int[] roots;
+    final int[] feature;
+    final double[] split;
+    final int[] mode;
+    final boolean[] missingTrue;
+    final int[] trueNext;
+    final boolean[] trueLeaf;
+    final int[] falseNext;
+    final boolean[] falseLeaf;
+    final int[] leafTarget;
+    final double[] leafWeight;
+    final double[][] sets;
+    final int aggregate;
+    final int post;
+
+    Opset5(OpContext ctx, long width) {
+      long n = ctx.hasAttr("n_targets") ? ctx.attrInt("n_targets") : -1;
+      if (n < 1) {
+        throw ctx.error("n_targets must be given and at least 1");
+      }
+      targets = (int) n;
+      feature = toInts(longs(ctx, "nodes_featureids"));
+      int count = feature.length;
+      split = doubles(ctx, "nodes_splits");
+      mode = ctx.hasAttr("nodes_modes") ? toInts(ctx.attrTensor("nodes_modes").toLongArray()) : new int[0];
+      trueNext = toInts(longs(ctx, "nodes_truenodeids"));
+      falseNext = toInts(longs(ctx, "nodes_falsenodeids"));
+      trueLeaf = flags(longs(ctx, "nodes_trueleafs"));
+      falseLeaf = flags(longs(ctx, "nodes_falseleafs"));
+      boolean[] missing = flags(longs(ctx, "nodes_missing_value_tracks_true"));
+      missingTrue = missing.length == 0 ? new boolean[count] : missing;
+      for (Object[] c : new Object[][] {{"nodes_splits", split.length}, {"nodes_modes", mode.length},
+          {"nodes_truenodeids", trueNext.length}, {"nodes_falsenodeids", falseNext.length},
+          {"nodes_trueleafs", trueLeaf.length}, {"nodes_falseleafs", falseLeaf.length},
+          {"nodes_missing_value_tracks_true", missingTrue.length}}) {
+        if ((int) c[1] != count) {
+          throw ctx.error("%s has %d entries, expected %d (one per node)", c[0], c[1], count);
+        }
+      }
+      leafTarget = toInts(longs(ctx, "leaf_targetids"));
+      leafWeight = doubles(ctx, "leaf_weights");
+      if (leafTarget.length != leafWeight.length) {
+        throw ctx.error("leaf_targetids has %d entries, leaf_weights %d", leafTarget.length, leafWeight.length);
+      }
+      for (int i = 0; i < leafTarget.length; i++) {
+        if (leafTarget[i] < 0 || leafTarget[i] >= targets) {
+          throw ctx.error("leaf %d: target %d is out of range for %d targets", i, leafTarget[i], targets);
+        }
+      }
+      roots = toInts(longs(ctx, "tree_roots"));
+      double[] members = doubles(ctx, "membership_values");
+      sets = new double[count][];
+      int at = 0;
+      for (int i = 0; i < count; i++) {
+        if (mode[i] < 0 || mode[i] > 6) {
+          throw ctx.error("node %d: mode %d is not 0 to 6", i, mode[i]);
+        }
+        if (mode[i] != 6 && width >= 0 && feature[i] >= width) {
+          throw ctx.error("node %d: feature index %d is out of range for an input of %d features", i, feature[i],
+              width);
+        }
+        if (mode[i] == 6) {
+          int start = at;
+          while (at < members.length && !Double.isNaN(members[at])) {
+            at++;
+          }
+          sets[i] = java.util.Arrays.copyOfRange(members, start, at);
+          at++;
+        }
+        checkNext(ctx, i, trueNext[i], trueLeaf[i], count);
+        checkNext(ctx, i, falseNext[i], falseLeaf[i], count);
+      }
+      for (int root : roots) {
+        if (root < 0 || root >= count) {
+          throw ctx.error("tree root %d is not a node index (0 to %d)", root, count - 1);
+        }
+      }
+      aggregate = (int) ctx.attrInt("aggregate_function");
+      post = (int) ctx.attrInt("post_transform");
+      if (aggregate < 0 || aggregate > 3 || post < 0 || post > 4) {
+        throw ctx.error("aggregate_function must be 0 to 3 and post_transform 0 to 4, got %d and %d", aggregate,
+            post);
+      }
+    }
+
+    private void checkNext(OpContext ctx, int node, int next, boolean leaf, int count) {
+      if (leaf ? next < 0 || next >= leafTarget.length : next < 0 || next >= count) {
+        throw ctx.error("node %d: branch to %s %d, which does not exist", node, leaf ? "leaf" : "node", next);
+      }
+      if (!leaf && next <= node) {
+        throw ctx.error("node %d: branch back to node %d (nodes must come before their children)", node, next);
+      }
+    }
+
+    Tensor run(Tensor x) {
+      int width = (int) width(x);
+      int rows = x.size() / Math.max(width, 1);
+      double[] out = new double[rows * targets];
+      double[] score = new double[targets];
+      boolean[] has = new boolean[targets];
+      for (int r = 0; r < rows; r++) {
+        java.util.Arrays.fill(score, 0);
+        java.util.Arrays.fill(has, false);
+        for (int root : roots) {
+          int node = root;
+          int leaf;
+          while (true) {
+            double v = x.getDouble(r * width + feature[node]);
+            boolean go;
+            if (missingTrue[node] && Double.isNaN(v)) {
+              go = true;
+            } else {
+              double t = split[node];
+              switch (mode[node]) {
+                case 0: go = v <= t; break;
+                case 1: go = v < t; break;
+                case 2: go = v >= t; break;
+                case 3: go = v > t; break;
+                case 4: go = v == t; break;
+                case 5: go = v != t; break;
+                default: {
+                  go = false;
+                  for (double m : sets[node]) {
+                    go |= v == m;
+                  }
+                }
+              }
+            }
+            if (go ? trueLeaf[node] : falseLeaf[node]) {
+              leaf = go ? trueNext[node] : falseNext[node];
+              break;
+            }
+            node = go ? trueNext[node] : falseNext[node];
+          }
+          int k = leafTarget[leaf];
+          double w = leafWeight[leaf];
+          switch (aggregate) {
+            case 2: score[k] = !has[k] || w < score[k] ? w : score[k]; break;
+            case 3: score[k] = !has[k] || w > score[k] ? w : score[k]; break;
+            default: score[k] += w; break;
+          }
+          has[k] = true;
+        }
+        float[] row = new float[targets];
+        for (int k = 0; k < targets; k++) {
+          row[k] = (float) (aggregate == 0 ? score[k] / roots.length : score[k]);
+        }
+        // Opset 5 numbers the transforms 0 NONE, 1 SOFTMAX, 2 LOGISTIC, 3 SOFTMAX_ZERO, 4 PROBIT.
+        transform(row, new int[] {0, 2, 1, 3, 4}[post]);
+        for (int k = 0; k < targets; k++) {
+          out[r * targets + k] = row[k];
+        }
+      }
+      return Tensor.fromDoubles(x.dtype(), new long[] {rows, targets}, out);
+    }
+
+    private static long[] longs(OpContext ctx, String name) {
+      return ctx.hasAttr(name) ? ctx.attrInts(name) : new long[0];
+    }
+
+    private static double[] doubles(OpContext ctx, String name) {
+      return ctx.hasAttr(name) ? ctx.attrTensor(name).toDoubleArray() : new double[0];
+    }
+
+    private static int[] toInts(long[] v) {
+      int[] out = new int[v.length];
+      for (int i = 0; i < v.length; i++) {
+        out[i] = (int) v[i];
+      }
+      return out;
+    }
+
+    private static boolean[] flags(long[] v) {
+      boolean[] out = new boolean[v.length];
+      for (int i = 0; i < v.length; i++) {
+        out[i] = v[i] != 0;
+      }
+      return out;
+    }
   }
 
   /** Features per row of an input value. */

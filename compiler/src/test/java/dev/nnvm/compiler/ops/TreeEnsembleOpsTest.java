@@ -302,6 +302,77 @@ class TreeEnsembleOpsTest {
     }
   }
 
+  /**
+   * The opset-5 TreeEnsemble against ONNX Runtime: the same random forests (one target) rewritten in its layout
+   * (roots by index, leaves apart), every aggregate function and the post transforms, NaN features included.
+   */
+  @Test
+  void opset5TreeEnsembleMatchesOnnxRuntime() {
+    SplittableRandom random = new SplittableRandom(SEED + 4);
+    for (int aggregate = 0; aggregate <= 3; aggregate++) {
+      Forest f = new Forest(random, 6, 4, new int[] {0}, -1, 1);
+      List<Long> roots = new ArrayList<>();
+      List<Integer> nodeIndex = new ArrayList<>();
+      List<Integer> leafIndex = new ArrayList<>();
+      int nodes = 0;
+      int leaves = 0;
+      for (int i = 0; i < f.nodes.size(); i++) {
+        boolean leaf = f.modes.get(i).equals("LEAF");
+        nodeIndex.add(leaf ? -1 : nodes);
+        leafIndex.add(leaf ? leaves : -1);
+        if (leaf) {
+          leaves++;
+        } else {
+          nodes++;
+        }
+        if (f.nodes.get(i) == 0) {
+          roots.add((long) nodeIndex.get(i));
+        }
+      }
+      long[] features = new long[nodes];
+      float[] splits = new float[nodes];
+      long[] modes = new long[nodes];
+      long[] trueIds = new long[nodes];
+      long[] falseIds = new long[nodes];
+      long[] trueLeafs = new long[nodes];
+      long[] falseLeafs = new long[nodes];
+      long[] missing = new long[nodes];
+      float[] weights = new float[leaves];
+      String[] names = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"};
+      for (int i = 0; i < f.nodes.size(); i++) {
+        if (leafIndex.get(i) >= 0) {
+          weights[leafIndex.get(i)] = f.wValues.get(leafIndex.get(i));
+          continue;
+        }
+        int n = nodeIndex.get(i);
+        features[n] = f.features.get(i);
+        splits[n] = f.values.get(i);
+        modes[n] = java.util.Arrays.asList(names).indexOf(f.modes.get(i));
+        missing[n] = f.missing.get(i);
+        // Children: node ids are preorder within a tree, so the list index is the tree's first index plus the id.
+        int treeStart = i - (int) (long) f.nodes.get(i);
+        int t = treeStart + (int) (long) f.trues.get(i);
+        int e = treeStart + (int) (long) f.falses.get(i);
+        trueLeafs[n] = leafIndex.get(t) >= 0 ? 1 : 0;
+        trueIds[n] = leafIndex.get(t) >= 0 ? leafIndex.get(t) : nodeIndex.get(t);
+        falseLeafs[n] = leafIndex.get(e) >= 0 ? 1 : 0;
+        falseIds[n] = leafIndex.get(e) >= 0 ? leafIndex.get(e) : nodeIndex.get(e);
+      }
+      OpTester t = OpTester.op("TreeEnsemble").domain(ML, 5).opset(21).input("X", features(random, 30, DType.FLOAT32))
+          .outputs("Y").tolerance(1e-5, 1e-5)
+          .attr("aggregate_function", (long) aggregate).attr("n_targets", 1L)
+          .attr("tree_roots", roots.stream().mapToLong(Long::longValue).toArray())
+          .attr("nodes_featureids", features).attr("nodes_modes", Attribute.ofTensor(Tensor.fromDoubles(DType.UINT8,
+              new long[] {nodes}, java.util.Arrays.stream(modes).asDoubleStream().toArray())))
+          .attr("nodes_splits", Attribute.ofTensor(Tensor.ofFloats(new long[] {nodes}, splits)))
+          .attr("nodes_truenodeids", trueIds).attr("nodes_trueleafs", trueLeafs)
+          .attr("nodes_falsenodeids", falseIds).attr("nodes_falseleafs", falseLeafs)
+          .attr("nodes_missing_value_tracks_true", missing)
+          .attr("leaf_targetids", new long[leaves]).attr("leaf_weights", Attribute.ofTensor(Tensor.ofFloats(new long[] {leaves}, weights)));
+      t.check();
+    }
+  }
+
   @Test
   void brokenEnsemblesAreRefusedNamingTheNode() {
     SplittableRandom random = new SplittableRandom(SEED);
