@@ -139,6 +139,108 @@ final class MlPreprocessingOps {
         })
         .eval(MlPreprocessingOps::regress)
         .register(r);
+    OpDef.builder(ML, "LinearClassifier")
+        .pattern(FusionPattern.OPAQUE)
+        .inputs(1)
+        .outputs(2)
+        .attr(AttrSpec.of("coefficients", Attribute.Kind.FLOATS))
+        .attr(AttrSpec.of("intercepts", Attribute.Kind.FLOATS))
+        .attr(AttrSpec.of("classlabels_ints", Attribute.Kind.INTS))
+        .attr(AttrSpec.of("classlabels_strings", Attribute.Kind.STRINGS))
+        .attr(AttrSpec.ofInt("multi_class", 0))
+        .attr(AttrSpec.ofString("post_transform", "NONE")
+            .oneOf("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"))
+        .infer(ctx -> {
+          Shape x = ctx.inputType(0).shape();
+          Dim rows = !x.hasRank() ? Dim.unknown() : x.rank() == 2 ? x.dim(0) : Dim.of(1);
+          int classes = ctx.hasAttr("intercepts") ? ctx.attrFloats("intercepts").length : -1;
+          boolean strings = ctx.hasAttr("classlabels_strings");
+          int labels = strings ? ctx.attr("classlabels_strings").asStrings().size()
+              : ctx.hasAttr("classlabels_ints") ? ctx.attrInts("classlabels_ints").length : 0;
+          Dim columns = classes < 0 ? Dim.unknown() : Dim.of(classes == 1 && labels == 2 ? 2 : classes);
+          return List.of(new TensorType(strings ? DType.STRING : DType.INT64, Shape.of(rows)),
+              new TensorType(DType.FLOAT32, Shape.of(rows, columns)));
+        })
+        .eval(MlPreprocessingOps::classify)
+        .register(r);
+  }
+
+  /**
+   * LinearClassifier as ONNX Runtime computes it: scores {@code x W^T + b}; with several score columns the label
+   * is the first largest and the post transform applies to the row; with one column the label is the second
+   * class label when the score is above 0 (1 and 0 when there are not two labels), and with two labels the
+   * scores become {@code [1 - s, s]} (no other transform but PROBIT).
+   */
+  private static List<Tensor> classify(EvalContext ctx) {
+    Tensor x = ctx.input(0);
+    int width = width(x);
+    float[] w = floatsOrEmpty(ctx, "coefficients");
+    float[] b = floatsOrEmpty(ctx, "intercepts");
+    int classes = b.length;
+    if (classes == 0 || w.length != classes * width) {
+      throw ctx.error("coefficients has %d values and intercepts %d: expected classes x features = %d x %d",
+          w.length, b.length, classes, width);
+    }
+    boolean strings = ctx.hasAttr("classlabels_strings");
+    List<String> stringLabels = strings ? ctx.attr("classlabels_strings").asStrings() : List.of();
+    long[] intLabels = ctx.hasAttr("classlabels_ints") ? ctx.attrInts("classlabels_ints") : new long[0];
+    int labels = strings ? stringLabels.size() : intLabels.length;
+    if (classes > 1 && labels != classes) {
+      throw ctx.error("%d score columns but %d class labels", classes, labels);
+    }
+    int rows = x.size() / Math.max(width, 1);
+    boolean second = classes == 1 && labels == 2;
+    int columns = second ? 2 : classes;
+    int transform = List.of("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT")
+        .indexOf(ctx.attrString("post_transform"));
+    float[] z = new float[rows * columns];
+    long[] ints = new long[rows];
+    String[] names = new String[rows];
+    for (int r = 0; r < rows; r++) {
+      float[] s = new float[classes];
+      for (int c = 0; c < classes; c++) {
+        float v = b[c];
+        for (int f = 0; f < width; f++) {
+          v += (float) x.getDouble(r * width + f) * w[c * width + f];
+        }
+        s[c] = v;
+      }
+      int label;
+      if (classes == 1) {
+        label = s[0] > 0 ? 1 : 0;
+        if (strings) {
+          names[r] = labels == 2 ? stringLabels.get(label) : Integer.toString(label);
+        } else {
+          ints[r] = labels == 2 ? intLabels[label] : label;
+        }
+        if (transform == 4) {
+          s[0] = TreeEnsembleOps.probit(s[0]);
+        }
+        if (second) {
+          z[r * 2] = transform == 4 ? s[0] : 1f - s[0];
+          z[r * 2 + 1] = transform == 4 ? 0f : s[0];
+        } else {
+          z[r] = s[0];
+        }
+        continue;
+      }
+      label = 0;
+      for (int c = 1; c < classes; c++) {
+        if (s[c] > s[label]) {
+          label = c;
+        }
+      }
+      if (strings) {
+        names[r] = stringLabels.get(label);
+      } else {
+        ints[r] = intLabels[label];
+      }
+      TreeEnsembleOps.transform(s, transform);
+      System.arraycopy(s, 0, z, r * columns, classes);
+    }
+    Tensor y = strings ? Tensor.ofStrings(new long[] {rows}, names) : Tensor.ofLongs(DType.INT64, new long[] {rows},
+        ints);
+    return List.of(y, Tensor.of(DType.FLOAT32, new long[] {rows, columns}, z));
   }
 
   /** Elements per row (the last dimension; a scalar is one feature). */

@@ -57,5 +57,16 @@ class MlPreprocessingOpsTest {
         .attr("intercepts", 0.5f, -0.25f, 1f).attr("targets", 3L).check();
     op("LinearRegressor", values(random, DType.FLOAT32, 5, 4, false)).attr("coefficients", 0.5f, -1f, 2f, 0.25f)
         .attr("intercepts", Attribute.ofFloats(0.125f)).check();
+    // LinearClassifier: three classes (integer labels, softmax and none), binary with one score column (string
+    // labels: [1 - s, s]), double input.
+    for (String post : new String[] {"NONE", "SOFTMAX", "LOGISTIC"}) {
+      OpTester.op("LinearClassifier").domain(ML).input("X", values(random, DType.FLOAT32, 6, 4, false))
+          .outputs("label", "scores").attr("coefficients", w).attr("intercepts", 0.5f, -0.25f, 1f)
+          .attr("classlabels_ints", 3L, 5L, 9L).attr("post_transform", post).check();
+    }
+    OpTester.op("LinearClassifier").domain(ML).input("X", values(random, DType.FLOAT64, 6, 4, false))
+        .outputs("label", "scores").attr("coefficients", 0.5f, -1f, 2f, 0.25f)
+        .attr("intercepts", Attribute.ofFloats(-0.1f))
+        .attr("classlabels_strings", Attribute.ofStrings(java.util.List.of("no", "yes"))).check();
   }
 }
