@@ -205,7 +205,7 @@ public final class OnnxImporter {
       int index = 0;
       for (Onnx.Node np : p.getNodeList()) {
         Node n = node(np, index++);
-        if (zipped.contains(np.getOutput(0))) {
+        if (np.getOutputCount() == 1 && zipped.contains(np.getOutput(0))) {
           // ZipMap turns a [N, classes] probability tensor into a sequence of maps; a graph output keeps the
           // tensor (columns in the ZipMap's class label order), which is what a batch of rows can carry.
           n = new Node(n.name(), "Identity", "", List.of(np.getInput(0)), List.of(np.getOutput(0)), Map.of());
