@@ -3,7 +3,9 @@ package dev.nnvm.compiler.transform;
 import java.util.List;
 
 /**
- * The default optimization pipeline, in order. Level 0 only infers types;
+ * The default optimization pipeline, in order. Level 0 only infers types
+ * and rewrites the {@code ai.onnx.ml} operators standard ones express
+ * ({@link DecomposeMlOps}: the compiler lowers only those);
  * level 1 adds inference simplification, constant and shape folding, CSE,
  * DCE, algebraic clean-ups and operator fusion; level 2 (the default) adds
  * the pattern fusions engines use for transformers and scale folding into
@@ -16,6 +18,7 @@ public final class StandardPasses {
   public static List<Pass> pipeline() {
     return List.of(
         InferTypes.INSTANCE,
+        DecomposeMlOps.INSTANCE,
         SimplifyInference.INSTANCE,
         FoldConstants.INSTANCE,
         FoldShapeComputations.INSTANCE,
