@@ -65,8 +65,8 @@ final class MlEncoderOps {
         .infer(ctx -> List.of(new TensorType(
             ctx.inputType(0).dtype() == DType.STRING ? DType.INT64 : DType.STRING, ctx.inputType(0).shape())))
         .eval(ctx -> {
-          long[] ints = ints(ctx, "cats_int64s");
-          List<String> strings = strings(ctx, "cats_strings");
+          long[] ints = MlAttributes.ints(ctx, "cats_int64s");
+          List<String> strings = MlAttributes.strings(ctx, "cats_strings");
           if (ints.length != strings.size()) {
             throw ctx.error("cats_int64s has %d values, cats_strings %d: they pair up", ints.length, strings.size());
           }
@@ -109,18 +109,6 @@ final class MlEncoderOps {
         .register(r);
   }
 
-  private static long[] ints(OpContext ctx, String name) {
-    return ctx.hasAttr(name) ? ctx.attrInts(name) : new long[0];
-  }
-
-  private static List<String> strings(OpContext ctx, String name) {
-    return ctx.hasAttr(name) ? ctx.attr(name).asStrings() : List.of();
-  }
-
-  private static float[] floats(OpContext ctx, String name) {
-    return ctx.hasAttr(name) ? ctx.attrFloats(name) : new float[0];
-  }
-
   /** A LabelEncoder's mapping: from the input's element type to the output's, with the default for misses. */
   private static final class LabelMap {
     final DType to;
@@ -133,7 +121,7 @@ final class MlEncoderOps {
     }
 
     static LabelMap of(OpContext ctx, DType from) {
-      List<String> classes = strings(ctx, "classes_strings");
+      List<String> classes = MlAttributes.strings(ctx, "classes_strings");
       if (!classes.isEmpty()) {
         // Opset 1: strings to their index in classes_strings, or int64 indexes to the strings.
         if (from == DType.STRING) {
@@ -153,11 +141,11 @@ final class MlEncoderOps {
       if (ctx.hasAttr("keys_tensor")) {
         keys.addAll(elements(ctx.attrTensor("keys_tensor")));
       }
-      strings(ctx, "keys_strings").forEach(keys::add);
-      for (long k : ints(ctx, "keys_int64s")) {
+      MlAttributes.strings(ctx, "keys_strings").forEach(keys::add);
+      for (long k : MlAttributes.ints(ctx, "keys_int64s")) {
         keys.add(k);
       }
-      for (float k : floats(ctx, "keys_floats")) {
+      for (float k : MlAttributes.floats(ctx, "keys_floats")) {
         keys.add((double) k);
       }
       List<Object> values = new ArrayList<>();
@@ -169,17 +157,17 @@ final class MlEncoderOps {
         to = v.dtype();
         missing = to == DType.STRING ? "_Unused" : to.isFloatingPoint() ? (Object) (-0.0) : (Object) (-1L);
       } else if (ctx.hasAttr("values_strings")) {
-        strings(ctx, "values_strings").forEach(values::add);
+        MlAttributes.strings(ctx, "values_strings").forEach(values::add);
         to = DType.STRING;
         missing = ctx.attrString("default_string");
       } else if (ctx.hasAttr("values_int64s")) {
-        for (long v : ints(ctx, "values_int64s")) {
+        for (long v : MlAttributes.ints(ctx, "values_int64s")) {
           values.add(v);
         }
         to = DType.INT64;
         missing = ctx.attrInt("default_int64");
       } else if (ctx.hasAttr("values_floats")) {
-        for (float v : floats(ctx, "values_floats")) {
+        for (float v : MlAttributes.floats(ctx, "values_floats")) {
           values.add((double) v);
         }
         to = DType.FLOAT32;
@@ -246,7 +234,7 @@ final class MlEncoderOps {
   }
 
   private static List<TensorType> inferOneHot(InferContext ctx) {
-    int cats = Math.max(ints(ctx, "cats_int64s").length, strings(ctx, "cats_strings").size());
+    int cats = Math.max(MlAttributes.ints(ctx, "cats_int64s").length, MlAttributes.strings(ctx, "cats_strings").size());
     Shape x = ctx.inputType(0).shape();
     if (!x.hasRank()) {
       return List.of(TensorType.unknownShape(DType.FLOAT32));
@@ -257,8 +245,8 @@ final class MlEncoderOps {
   }
 
   private static List<Tensor> oneHot(EvalContext ctx) {
-    long[] ints = ints(ctx, "cats_int64s");
-    List<String> strings = strings(ctx, "cats_strings");
+    long[] ints = MlAttributes.ints(ctx, "cats_int64s");
+    List<String> strings = MlAttributes.strings(ctx, "cats_strings");
     if ((ints.length == 0) == strings.isEmpty()) {
       throw ctx.error("give the categories as cats_int64s or as cats_strings (exactly one)");
     }

@@ -55,8 +55,8 @@ final class MlPreprocessingOps {
         .eval(ctx -> {
           Tensor x = ctx.input(0);
           int width = width(x);
-          float[] offset = floatsOrEmpty(ctx, "offset");
-          float[] scale = floatsOrEmpty(ctx, "scale");
+          float[] offset = MlAttributes.floats(ctx, "offset");
+          float[] scale = MlAttributes.floats(ctx, "scale");
           perFeature(ctx, "offset", offset.length, width);
           perFeature(ctx, "scale", scale.length, width);
           float[] out = new float[x.size()];
@@ -126,16 +126,13 @@ final class MlPreprocessingOps {
         .attr(AttrSpec.of("coefficients", Attribute.Kind.FLOATS))
         .attr(AttrSpec.of("intercepts", Attribute.Kind.FLOATS))
         .attr(AttrSpec.ofInt("targets", 1))
-        .attr(AttrSpec.ofString("post_transform", "NONE")
-            .oneOf("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"))
+        .attr(AttrSpec.ofString("post_transform", "NONE").oneOf(MlAttributes.TRANSFORMS.toArray(new String[0])))
         .infer(ctx -> {
           long targets = ctx.attrInt("targets");
           if (targets < 1) {
             throw ctx.error("targets must be at least 1, got %d", targets);
           }
-          Shape x = ctx.inputType(0).shape();
-          Dim rows = !x.hasRank() ? Dim.unknown() : x.rank() == 2 ? x.dim(0) : Dim.of(1);
-          return List.of(new TensorType(DType.FLOAT32, Shape.of(rows, Dim.of(targets))));
+          return List.of(new TensorType(DType.FLOAT32, Shape.of(MlAttributes.rows(ctx), Dim.of(targets))));
         })
         .eval(MlPreprocessingOps::regress)
         .register(r);
@@ -148,11 +145,9 @@ final class MlPreprocessingOps {
         .attr(AttrSpec.of("classlabels_ints", Attribute.Kind.INTS))
         .attr(AttrSpec.of("classlabels_strings", Attribute.Kind.STRINGS))
         .attr(AttrSpec.ofInt("multi_class", 0))
-        .attr(AttrSpec.ofString("post_transform", "NONE")
-            .oneOf("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"))
+        .attr(AttrSpec.ofString("post_transform", "NONE").oneOf(MlAttributes.TRANSFORMS.toArray(new String[0])))
         .infer(ctx -> {
-          Shape x = ctx.inputType(0).shape();
-          Dim rows = !x.hasRank() ? Dim.unknown() : x.rank() == 2 ? x.dim(0) : Dim.of(1);
+          Dim rows = MlAttributes.rows(ctx);
           int classes = ctx.hasAttr("intercepts") ? ctx.attrFloats("intercepts").length : -1;
           boolean strings = ctx.hasAttr("classlabels_strings");
           int labels = strings ? ctx.attr("classlabels_strings").asStrings().size()
@@ -174,16 +169,16 @@ final class MlPreprocessingOps {
   private static List<Tensor> classify(EvalContext ctx) {
     Tensor x = ctx.input(0);
     int width = width(x);
-    float[] w = floatsOrEmpty(ctx, "coefficients");
-    float[] b = floatsOrEmpty(ctx, "intercepts");
+    float[] w = MlAttributes.floats(ctx, "coefficients");
+    float[] b = MlAttributes.floats(ctx, "intercepts");
     int classes = b.length;
     if (classes == 0 || w.length != classes * width) {
       throw ctx.error("coefficients has %d values and intercepts %d: expected classes x features = %d x %d",
           w.length, b.length, classes, width);
     }
     boolean strings = ctx.hasAttr("classlabels_strings");
-    List<String> stringLabels = strings ? ctx.attr("classlabels_strings").asStrings() : List.of();
-    long[] intLabels = ctx.hasAttr("classlabels_ints") ? ctx.attrInts("classlabels_ints") : new long[0];
+    List<String> stringLabels = MlAttributes.strings(ctx, "classlabels_strings");
+    long[] intLabels = MlAttributes.ints(ctx, "classlabels_ints");
     int labels = strings ? stringLabels.size() : intLabels.length;
     if (classes > 1 && labels != classes) {
       throw ctx.error("%d score columns but %d class labels", classes, labels);
@@ -191,8 +186,7 @@ final class MlPreprocessingOps {
     int rows = x.size() / Math.max(width, 1);
     boolean second = classes == 1 && labels == 2;
     int columns = second ? 2 : classes;
-    int transform = List.of("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT")
-        .indexOf(ctx.attrString("post_transform"));
+    int transform = MlAttributes.transform(ctx.attrString("post_transform"));
     float[] z = new float[rows * columns];
     long[] ints = new long[rows];
     String[] names = new String[rows];
@@ -248,10 +242,6 @@ final class MlPreprocessingOps {
     return x.rank() == 0 ? 1 : (int) x.dim(x.rank() - 1);
   }
 
-  private static float[] floatsOrEmpty(EvalContext ctx, String name) {
-    return ctx.hasAttr(name) ? ctx.attrFloats(name) : new float[0];
-  }
-
   private static void perFeature(EvalContext ctx, String name, int length, int width) {
     if (length > 1 && length != width) {
       throw ctx.error("%s has %d values; give one, or one per feature (%d)", name, length, width);
@@ -264,7 +254,7 @@ final class MlPreprocessingOps {
     boolean floating = x.dtype().isFloatingPoint();
     double[] v = x.toDoubleArray();
     if (floating) {
-      float[] imputed = floatsOrEmpty(ctx, "imputed_value_floats");
+      float[] imputed = MlAttributes.floats(ctx, "imputed_value_floats");
       if (imputed.length == 0) {
         throw ctx.error("a float input needs imputed_value_floats");
       }
@@ -277,7 +267,7 @@ final class MlPreprocessingOps {
         }
       }
     } else {
-      long[] imputed = ctx.hasAttr("imputed_value_int64s") ? ctx.attrInts("imputed_value_int64s") : new long[0];
+      long[] imputed = MlAttributes.ints(ctx, "imputed_value_int64s");
       if (imputed.length == 0) {
         throw ctx.error("an integer input needs imputed_value_int64s");
       }
@@ -341,8 +331,8 @@ final class MlPreprocessingOps {
     Tensor x = ctx.input(0);
     int width = width(x);
     int targets = (int) ctx.attrInt("targets");
-    float[] w = floatsOrEmpty(ctx, "coefficients");
-    float[] b = floatsOrEmpty(ctx, "intercepts");
+    float[] w = MlAttributes.floats(ctx, "coefficients");
+    float[] b = MlAttributes.floats(ctx, "intercepts");
     if (w.length != targets * width) {
       throw ctx.error("coefficients has %d values, expected targets x features = %d x %d", w.length, targets, width);
     }
@@ -365,14 +355,10 @@ final class MlPreprocessingOps {
       } else if (targets > 1) {
         float[] row = new float[targets];
         System.arraycopy(out, r * targets, row, 0, targets);
-        TreeEnsembleOps.transform(row, transformIndex(ctx.attrString("post_transform")));
+        TreeEnsembleOps.transform(row, MlAttributes.transform(ctx.attrString("post_transform")));
         System.arraycopy(row, 0, out, r * targets, targets);
       }
     }
     return List.of(Tensor.of(DType.FLOAT32, new long[] {rows, targets}, out));
-  }
-
-  private static int transformIndex(String name) {
-    return List.of("NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT").indexOf(name);
   }
 }

@@ -53,7 +53,6 @@ final class TreeEnsembleOps {
   private static final String[] MODES = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ",
       "BRANCH_NEQ", "LEAF"};
   private static final int LEAF = 6;
-  private static final String[] TRANSFORMS = {"NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"};
 
   private TreeEnsembleOps() {}
 
@@ -72,7 +71,8 @@ final class TreeEnsembleOps {
         AttrSpec.of("nodes_hitrates_as_tensor", Attribute.Kind.TENSOR),
         AttrSpec.of("base_values", Attribute.Kind.FLOATS),
         AttrSpec.of("base_values_as_tensor", Attribute.Kind.TENSOR),
-        AttrSpec.ofString("post_transform", "NONE").oneOf(TRANSFORMS));
+        AttrSpec.ofString("post_transform", "NONE")
+            .oneOf(MlAttributes.TRANSFORMS.toArray(new String[0])));
     OpDef.builder(ML, "TreeEnsembleRegressor")
         .pattern(FusionPattern.OPAQUE)
         .inputs(1)
@@ -87,7 +87,7 @@ final class TreeEnsembleOps {
         .attr(AttrSpec.of("target_weights_as_tensor", Attribute.Kind.TENSOR))
         .infer(ctx -> {
           Ensemble e = new Ensemble(ctx, false, featureCount(ctx));
-          return List.of(new TensorType(DType.FLOAT32, Shape.of(rows(ctx), Dim.of(e.targets))));
+          return List.of(new TensorType(DType.FLOAT32, Shape.of(MlAttributes.rows(ctx), Dim.of(e.targets))));
         })
         .eval(ctx -> List.of(new Ensemble(ctx, false, width(ctx.input(0))).regress(ctx.input(0))))
         .register(r);
@@ -105,7 +105,7 @@ final class TreeEnsembleOps {
         .attr(AttrSpec.of("classlabels_strings", Attribute.Kind.STRINGS))
         .infer(ctx -> {
           Ensemble e = new Ensemble(ctx, true, featureCount(ctx));
-          Dim n = rows(ctx);
+          Dim n = MlAttributes.rows(ctx);
           return List.of(new TensorType(e.stringLabels != null ? DType.STRING : DType.INT64, Shape.of(n)),
               new TensorType(DType.FLOAT32, Shape.of(n, Dim.of(e.targets))));
         })
@@ -144,7 +144,7 @@ final class TreeEnsembleOps {
         .attr(AttrSpec.of("tree_roots", Attribute.Kind.INTS))
         .infer(ctx -> {
           Opset5 e = new Opset5(ctx, featureCount(ctx));
-          return List.of(new TensorType(ctx.inputType(0).dtype(), Shape.of(rows(ctx), Dim.of(e.targets))));
+          return List.of(new TensorType(ctx.inputType(0).dtype(), Shape.of(MlAttributes.rows(ctx), Dim.of(e.targets))));
         })
         .eval(ctx -> List.of(new Opset5(ctx, width(ctx.input(0))).run(ctx.input(0))))
         .register(r);
@@ -174,15 +174,15 @@ final class TreeEnsembleOps {
         throw ctx.error("n_targets must be given and at least 1");
       }
       targets = (int) n;
-      feature = toInts(longs(ctx, "nodes_featureids"));
+      feature = toInts(MlAttributes.ints(ctx, "nodes_featureids"));
       int count = feature.length;
-      split = doubles(ctx, "nodes_splits");
+      split = MlAttributes.tensorDoubles(ctx, "nodes_splits");
       mode = ctx.hasAttr("nodes_modes") ? toInts(ctx.attrTensor("nodes_modes").toLongArray()) : new int[0];
-      trueNext = toInts(longs(ctx, "nodes_truenodeids"));
-      falseNext = toInts(longs(ctx, "nodes_falsenodeids"));
-      trueLeaf = flags(longs(ctx, "nodes_trueleafs"));
-      falseLeaf = flags(longs(ctx, "nodes_falseleafs"));
-      boolean[] missing = flags(longs(ctx, "nodes_missing_value_tracks_true"));
+      trueNext = toInts(MlAttributes.ints(ctx, "nodes_truenodeids"));
+      falseNext = toInts(MlAttributes.ints(ctx, "nodes_falsenodeids"));
+      trueLeaf = flags(MlAttributes.ints(ctx, "nodes_trueleafs"));
+      falseLeaf = flags(MlAttributes.ints(ctx, "nodes_falseleafs"));
+      boolean[] missing = flags(MlAttributes.ints(ctx, "nodes_missing_value_tracks_true"));
       missingTrue = missing.length == 0 ? new boolean[count] : missing;
       for (Object[] c : new Object[][] {{"nodes_splits", split.length}, {"nodes_modes", mode.length},
           {"nodes_truenodeids", trueNext.length}, {"nodes_falsenodeids", falseNext.length},
@@ -192,8 +192,8 @@ final class TreeEnsembleOps {
           throw ctx.error("%s has %d entries, expected %d (one per node)", c[0], c[1], count);
         }
       }
-      leafTarget = toInts(longs(ctx, "leaf_targetids"));
-      leafWeight = doubles(ctx, "leaf_weights");
+      leafTarget = toInts(MlAttributes.ints(ctx, "leaf_targetids"));
+      leafWeight = MlAttributes.tensorDoubles(ctx, "leaf_weights");
       if (leafTarget.length != leafWeight.length) {
         throw ctx.error("leaf_targetids has %d entries, leaf_weights %d", leafTarget.length, leafWeight.length);
       }
@@ -202,8 +202,8 @@ final class TreeEnsembleOps {
           throw ctx.error("leaf %d: target %d is out of range for %d targets", i, leafTarget[i], targets);
         }
       }
-      roots = toInts(longs(ctx, "tree_roots"));
-      double[] members = doubles(ctx, "membership_values");
+      roots = toInts(MlAttributes.ints(ctx, "tree_roots"));
+      double[] members = MlAttributes.tensorDoubles(ctx, "membership_values");
       sets = new double[count][];
       int at = 0;
       for (int i = 0; i < count; i++) {
@@ -219,7 +219,7 @@ final class TreeEnsembleOps {
           while (at < members.length && !Double.isNaN(members[at])) {
             at++;
           }
-          sets[i] = java.util.Arrays.copyOfRange(members, start, at);
+          sets[i] = Arrays.copyOfRange(members, start, at);
           at++;
         }
         checkNext(ctx, i, trueNext[i], trueLeaf[i], count);
@@ -254,8 +254,8 @@ final class TreeEnsembleOps {
       double[] score = new double[targets];
       boolean[] has = new boolean[targets];
       for (int r = 0; r < rows; r++) {
-        java.util.Arrays.fill(score, 0);
-        java.util.Arrays.fill(has, false);
+        Arrays.fill(score, 0);
+        Arrays.fill(has, false);
         for (int root : roots) {
           int node = root;
           int leaf;
@@ -265,20 +265,13 @@ final class TreeEnsembleOps {
             if (missingTrue[node] && Double.isNaN(v)) {
               go = true;
             } else {
-              double t = split[node];
-              switch (mode[node]) {
-                case 0: go = v <= t; break;
-                case 1: go = v < t; break;
-                case 2: go = v >= t; break;
-                case 3: go = v > t; break;
-                case 4: go = v == t; break;
-                case 5: go = v != t; break;
-                default: {
-                  go = false;
-                  for (double m : sets[node]) {
-                    go |= v == m;
-                  }
+              if (mode[node] == 6) {
+                go = false;
+                for (double m : sets[node]) {
+                  go |= v == m;
                 }
+              } else {
+                go = MlAttributes.branch(mode[node], v, split[node]);
               }
             }
             if (go ? trueLeaf[node] : falseLeaf[node]) {
@@ -307,14 +300,6 @@ final class TreeEnsembleOps {
         }
       }
       return Tensor.fromDoubles(x.dtype(), new long[] {rows, targets}, out);
-    }
-
-    private static long[] longs(OpContext ctx, String name) {
-      return ctx.hasAttr(name) ? ctx.attrInts(name) : new long[0];
-    }
-
-    private static double[] doubles(OpContext ctx, String name) {
-      return ctx.hasAttr(name) ? ctx.attrTensor(name).toDoubleArray() : new double[0];
     }
 
     private static int[] toInts(long[] v) {
@@ -349,17 +334,6 @@ final class TreeEnsembleOps {
     return last.isStatic() ? last.value() : -1;
   }
 
-  /** The batch dimension of input X ([N, F] or [F]). */
-  private static Dim rows(InferContext ctx) {
-    Shape x = ctx.inputType(0).shape();
-    if (!x.hasRank()) {
-      return Dim.unknown();
-    }
-    if (x.rank() > 2) {
-      throw ctx.error("input X must be [N, features] or [features], got %s", x);
-    }
-    return x.rank() == 2 ? x.dim(0) : Dim.of(1);
-  }
 
   /** The ensemble of one node, parsed and checked. */
   private static final class Ensemble {
@@ -384,18 +358,18 @@ final class TreeEnsembleOps {
 
     /** @param width features per row of the input, or -1 when not known */
     Ensemble(OpContext ctx, boolean classifier, long width) {
-      long[] treeIds = ints(ctx, "nodes_treeids");
-      long[] nodeIds = ints(ctx, "nodes_nodeids");
+      long[] treeIds = MlAttributes.ints(ctx, "nodes_treeids");
+      long[] nodeIds = MlAttributes.ints(ctx, "nodes_nodeids");
       int n = nodeIds.length;
       if (n == 0) {
         throw ctx.error("the ensemble has no nodes (nodes_nodeids is empty)");
       }
-      long[] features = ints(ctx, "nodes_featureids");
-      List<String> modes = ctx.hasAttr("nodes_modes") ? ctx.attr("nodes_modes").asStrings() : List.of();
+      long[] features = MlAttributes.ints(ctx, "nodes_featureids");
+      List<String> modes = MlAttributes.strings(ctx, "nodes_modes");
       float[] values = floats(ctx, "nodes_values");
-      long[] trues = ints(ctx, "nodes_truenodeids");
-      long[] falses = ints(ctx, "nodes_falsenodeids");
-      long[] missing = ints(ctx, "nodes_missing_value_tracks_true");
+      long[] trues = MlAttributes.ints(ctx, "nodes_truenodeids");
+      long[] falses = MlAttributes.ints(ctx, "nodes_falsenodeids");
+      long[] missing = MlAttributes.ints(ctx, "nodes_missing_value_tracks_true");
       sameLength(ctx, n, "nodes_treeids", treeIds.length);
       sameLength(ctx, n, "nodes_featureids", features.length);
       sameLength(ctx, n, "nodes_modes", modes.size());
@@ -454,17 +428,16 @@ final class TreeEnsembleOps {
       checkAcyclic(ctx, treeIds, nodeIds);
 
       String prefix = classifier ? "class_" : "target_";
-      long[] wTrees = ints(ctx, prefix + "treeids");
-      long[] wNodes = ints(ctx, prefix + "nodeids");
-      long[] wIds = ints(ctx, prefix + "ids");
+      long[] wTrees = MlAttributes.ints(ctx, prefix + "treeids");
+      long[] wNodes = MlAttributes.ints(ctx, prefix + "nodeids");
+      long[] wIds = MlAttributes.ints(ctx, prefix + "ids");
       float[] wValues = floats(ctx, prefix + "weights");
       sameLength(ctx, wIds.length, prefix + "treeids", wTrees.length);
       sameLength(ctx, wIds.length, prefix + "nodeids", wNodes.length);
       sameLength(ctx, wIds.length, prefix + "weights", wValues.length);
       if (classifier) {
-        long[] ints = ctx.hasAttr("classlabels_int64s") ? ctx.attrInts("classlabels_int64s") : new long[0];
-        List<String> strings = ctx.hasAttr("classlabels_strings") ? ctx.attr("classlabels_strings").asStrings()
-            : List.of();
+        long[] ints = MlAttributes.ints(ctx, "classlabels_int64s");
+        List<String> strings = MlAttributes.strings(ctx, "classlabels_strings");
         if ((ints.length == 0) == strings.isEmpty()) {
           throw ctx.error("give the class labels as classlabels_int64s or as classlabels_strings (exactly one)");
         }
@@ -526,7 +499,7 @@ final class TreeEnsembleOps {
       binaryCase = classifier && targets == 2 && weightClasses.size() == 1;
       allPositive = positive;
       base = floats(ctx, "base_values");
-      transform = Arrays.asList(TRANSFORMS).indexOf(ctx.attrString("post_transform"));
+      transform = MlAttributes.transform(ctx.attrString("post_transform"));
     }
 
     private static int child(OpContext ctx, Map<Long, Integer> tree, long treeId, long nodeId, long childId,
@@ -582,15 +555,7 @@ final class TreeEnsembleOps {
         if (missingTrue[node] && Double.isNaN(v)) {
           go = true;
         } else {
-          double t = value[node];
-          switch (mode[node]) {
-            case 0: go = v <= t; break;
-            case 1: go = v < t; break;
-            case 2: go = v >= t; break;
-            case 3: go = v > t; break;
-            case 4: go = v == t; break;
-            default: go = v != t; break;
-          }
+          go = MlAttributes.branch(mode[node], v, value[node]);
         }
         node = go ? trueChild[node] : falseChild[node];
       }
@@ -763,10 +728,6 @@ final class TreeEnsembleOps {
       if (length != n) {
         throw ctx.error("%s has %d entries, expected %d (one per entry of the list it goes with)", name, length, n);
       }
-    }
-
-    private static long[] ints(OpContext ctx, String name) {
-      return ctx.hasAttr(name) ? ctx.attrInts(name) : new long[0];
     }
 
     /** A float list given as FLOATS or (opset 3) as a float tensor named {@code name + "_as_tensor"}. */
